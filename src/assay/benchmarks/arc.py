@@ -1,0 +1,88 @@
+"""ARC (AI2 Reasoning Challenge): grade 3-9 science multiple choice, Easy and Challenge sets.
+
+Prompt and parsing are EvalScope's MCQ ones (``evalscope/benchmarks/arc/arc_adapter.py`` uses
+``MultipleChoiceTemplate.SINGLE_ANSWER``). Some questions label their options ``1``-``4``; they are
+shown as ``A``-``D`` and the answer key is mapped the same way, as EvalScope does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from assay.benchmarks._base import LocalFile
+from assay.benchmarks._mcq import SINGLE_ANSWER_TEMPLATE, MultipleChoiceAdapter
+from assay.benchmarks._meta import BenchmarkMeta
+from assay.benchmarks._registry import register_benchmark
+from assay.errors import UserError
+from assay.scoring.extract import choice_label
+from assay.types import Sample
+
+#: Split names of the upstream release files (``ARC-Easy-Dev.jsonl``) by hub split name.
+_UPSTREAM_SPLITS = {"train": "Train", "validation": "Dev", "dev": "Dev", "test": "Test"}
+
+
+@register_benchmark(
+    BenchmarkMeta(
+        name="arc",
+        pretty_name="ARC",
+        description=(
+            "ARC (AI2 Reasoning Challenge) tests grade-school science knowledge and reasoning with "
+            "multiple-choice questions of 3 to 5 options, split into ARC-Easy (2,376 test questions, "
+            "answerable by retrieval or word association) and ARC-Challenge (1,172, which defeat such "
+            "methods). Zero-shot by default: the model answers with 'ANSWER: <letter>' and is scored by "
+            "exact match of the extracted letter."
+        ),
+        tags=["reasoning", "multiple-choice"],
+        paper_url="https://arxiv.org/abs/1803.05457",
+        version="1",
+        dataset_id="allenai/ai2_arc",
+        dataset_revision="210d026faf9955653af8916fad021475a3f00453",
+        local_layout=(
+            "the upstream release <dir>/ARC-Challenge/ARC-Challenge-Test.jsonl (and -Dev, -Train; same for "
+            "ARC-Easy), or hub-style <dir>/ARC-Challenge/test.jsonl|parquet"
+        ),
+        available_subsets=["ARC-Easy", "ARC-Challenge"],
+        subset_list=["ARC-Easy", "ARC-Challenge"],
+        train_split="train",
+        eval_split="test",
+        few_shot_num=0,
+        prompt_template=SINGLE_ANSWER_TEMPLATE,
+        metric_list=["acc"],
+    )
+)
+class ARCAdapter(MultipleChoiceAdapter):
+    """Reads both the upstream schema (``question.stem``/``question.choices``) and the hub's."""
+
+    def local_candidates(self, root: Path, subset: str, split: str) -> list[LocalFile]:
+        upstream = _UPSTREAM_SPLITS.get(split, split)
+        return [
+            LocalFile(root / subset / f"{subset}-{upstream}.jsonl"),
+            LocalFile(root / f"{subset}-{upstream}.jsonl"),
+            *super().local_candidates(root, subset, split),
+        ]
+
+    def record_to_sample(self, record: Mapping[str, Any], *, subset: str, index: int) -> Sample:
+        question = record["question"]
+        if isinstance(question, Mapping):  # upstream: {"stem": ..., "choices": [{"text", "label"}]}
+            texts = [str(c["text"]) for c in question["choices"]]
+            labels = [str(c["label"]) for c in question["choices"]]
+            question = question["stem"]
+        else:  # hub: "choices": {"text": [...], "label": [...]}
+            texts = [str(t) for t in record["choices"]["text"]]
+            labels = [str(label) for label in record["choices"]["label"]]
+        key = str(record["answerKey"]).strip()
+        if key in labels:
+            target = choice_label(labels.index(key))
+        elif key.isdigit():
+            target = choice_label(int(key) - 1)
+        else:
+            raise UserError(f"ARC record {record.get('id', index)!r} has answerKey {key!r} not among labels {labels}")
+        return Sample(
+            id=str(record.get("id") or f"{subset}-{index}"),
+            input=str(question),
+            choices=texts,
+            target=target,
+            subset=subset,
+        )

@@ -1,0 +1,119 @@
+"""General-QA: the user's own open questions, scored against reference answers with BLEU and ROUGE.
+
+Format as in EvalScope (``evalscope/benchmarks/general_qa/general_qa_adapter.py``): JSONL (or
+CSV/JSON/Parquet) at ``<local_path>/<subset>.jsonl`` or ``<subset>_test.jsonl``; each record has
+``query`` or ``question``, ``response`` or ``answer`` (the reference), and optionally ``system``
+(a system prompt for that record) or ``messages`` (a whole chat, used as the input instead of
+``query``).
+
+EvalScope declares the prompt template ``请回答问题\\n{question}`` but never applies it: the query is
+sent as is. We send it as is too (our default template is ``{question}``), but a ``prompt_template``
+the user gives *is* applied (EvalScope silently ignores it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from assay.benchmarks._meta import BenchmarkMeta
+from assay.benchmarks._qa import QuestionAnswerAdapter
+from assay.benchmarks._registry import register_benchmark
+from assay.errors import UserError
+from assay.types import ChatMessage, Sample, SampleStatus, Score
+
+#: Metric name -> prefix of the score keys it stands for (EvalScope: bleu-1..4, Rouge-1-R ... Rouge-L-F).
+_METRIC_KEY_PREFIXES = {"BLEU": "bleu", "Rouge": "rouge"}
+_ROLES = ("system", "user", "assistant")
+
+
+@register_benchmark(
+    BenchmarkMeta(
+        name="general_qa",
+        pretty_name="General-QA",
+        description=(
+            "General-QA evaluates open-ended answers to your own questions from local JSONL files in "
+            "EvalScope's format (query/question, response/answer, optional system or messages). Zero-shot; "
+            "each answer is compared with its reference by BLEU-1..4 and ROUGE-1/2/L recall, precision and "
+            "F1, ROUGE-L recall being the main score as in EvalScope."
+        ),
+        tags=["qa", "custom"],
+        version="1",
+        dataset_id="general_qa",
+        local_layout=(
+            "<local_path>/<subset>.jsonl or <subset>_test.jsonl with 'query' (or 'question') and 'response' "
+            "(or 'answer'), optional 'system', or 'messages' as a list of {role, content}"
+        ),
+        subset_list=["default"],
+        train_split=None,
+        eval_split="test",
+        few_shot_num=0,
+        prompt_template="{question}",
+        metric_list=["BLEU", "Rouge"],
+    )
+)
+class GeneralQAAdapter(QuestionAnswerAdapter):
+    """Query or chat records to samples; BLEU/ROUGE scores from ``assay.scoring.text_metrics``."""
+
+    supported_metrics: ClassVar[tuple[str, ...]] = ("BLEU", "Rouge")
+    local_only = True
+
+    def record_to_sample(self, record: Mapping[str, Any], *, subset: str, index: int) -> Sample:
+        if "answer" not in record and "response" not in record:
+            raise KeyError("answer")  # reported as a missing column, with the columns found
+        reference = record.get("answer") or record.get("response") or ""
+        metadata: dict[str, Any] = {}
+        sample_input: str | list[ChatMessage]
+        if record.get("messages"):
+            sample_input = _messages(record["messages"], subset, index)
+        else:
+            question = record.get("question") or record.get("query")
+            if question is None:
+                raise KeyError("query")
+            sample_input = str(question)
+            if record.get("system"):
+                metadata["system"] = str(record["system"])
+        target = [str(r) for r in reference] if isinstance(reference, list) else str(reference)
+        return Sample(id=f"{subset}-{index}", input=sample_input, target=target, subset=subset, metadata=metadata)
+
+    def system_prompt_for(self, sample: Sample) -> str | None:
+        # A record's own system prompt wins over the configured one (EvalScope adds the configured
+        # one only when the input has no system message).
+        system = sample.metadata.get("system")
+        return str(system) if system is not None else self.meta.system_prompt
+
+    def scoring_settings(self) -> dict[str, Any]:
+        return {"text_similarity": "assay.scoring.text_metrics"}
+
+    async def score_answer(self, answer: str, sample: Sample) -> Score:
+        from assay.scoring.text_metrics import text_similarity  # rouge-score, sacrebleu
+
+        references = (sample.target or [""]) if isinstance(sample.target, list) else [sample.target]
+        scores = await asyncio.to_thread(text_similarity, answer, references)
+        values: dict[str, float] = {}
+        for metric in self.meta.metric_list:
+            prefix = _METRIC_KEY_PREFIXES[metric]
+            found = {key: value for key, value in scores.items() if key.lower().startswith(prefix)}
+            if not found:
+                return Score(
+                    status=SampleStatus.EXCLUDED,
+                    extracted=answer,
+                    reason=f"text_similarity returned no {metric} scores (got {sorted(scores)})",
+                )
+            values.update(found)
+        return Score(value=values, extracted=answer)
+
+
+def _messages(raw: Any, subset: str, index: int) -> list[ChatMessage]:
+    if not isinstance(raw, list) or not all(isinstance(m, Mapping) for m in raw):
+        raise UserError(f"general_qa {subset} record {index}: 'messages' must be a list of {{role, content}}")
+    messages = []
+    for message in raw:
+        role = message.get("role")
+        if role not in _ROLES:
+            raise UserError(
+                f"general_qa {subset} record {index}: message role {role!r} is not one of {', '.join(_ROLES)}"
+            )
+        messages.append(ChatMessage(role=role, content=str(message.get("content") or "")))
+    return messages

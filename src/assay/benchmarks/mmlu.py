@@ -1,0 +1,164 @@
+"""MMLU: 57-subject knowledge test, 5-shot from the dev split, EvalScope's chain-of-thought MCQ prompt.
+
+As in EvalScope (``evalscope/benchmarks/mmlu/mmlu_adapter.py``): prompt
+``MultipleChoiceTemplate.SINGLE_ANSWER_COT``, 5 examples from ``dev`` per subject, the hub's ``all``
+configuration split by ``subject``, and the subject -> category map below (STEM, Humanities,
+Social Science, Other) for grouped report rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from assay.benchmarks._base import LocalFile, SplitOrigin
+from assay.benchmarks._mcq import SINGLE_ANSWER_TEMPLATE_COT, MultipleChoiceAdapter
+from assay.benchmarks._meta import BenchmarkMeta
+from assay.benchmarks._registry import register_benchmark
+from assay.datasets import load_hub_split
+from assay.errors import UserError
+from assay.types import Sample
+
+#: Subject -> category, exactly EvalScope's ``SUBJECT_MAPPING`` (last column).
+SUBJECT_CATEGORIES: dict[str, str] = {
+    "abstract_algebra": "STEM",
+    "anatomy": "Other",
+    "astronomy": "STEM",
+    "business_ethics": "Other",
+    "clinical_knowledge": "Other",
+    "college_biology": "STEM",
+    "college_chemistry": "STEM",
+    "college_computer_science": "STEM",
+    "college_mathematics": "STEM",
+    "college_medicine": "Other",
+    "college_physics": "STEM",
+    "computer_security": "STEM",
+    "conceptual_physics": "STEM",
+    "econometrics": "Social Science",
+    "electrical_engineering": "STEM",
+    "elementary_mathematics": "STEM",
+    "formal_logic": "Humanities",
+    "global_facts": "Other",
+    "high_school_biology": "STEM",
+    "high_school_chemistry": "STEM",
+    "high_school_computer_science": "STEM",
+    "high_school_european_history": "Humanities",
+    "high_school_geography": "Social Science",
+    "high_school_government_and_politics": "Social Science",
+    "high_school_macroeconomics": "Social Science",
+    "high_school_mathematics": "STEM",
+    "high_school_microeconomics": "Social Science",
+    "high_school_physics": "STEM",
+    "high_school_psychology": "Social Science",
+    "high_school_statistics": "STEM",
+    "high_school_us_history": "Humanities",
+    "high_school_world_history": "Humanities",
+    "human_aging": "Other",
+    "human_sexuality": "Social Science",
+    "international_law": "Humanities",
+    "jurisprudence": "Humanities",
+    "logical_fallacies": "Humanities",
+    "machine_learning": "STEM",
+    "management": "Other",
+    "marketing": "Other",
+    "medical_genetics": "Other",
+    "miscellaneous": "Other",
+    "moral_disputes": "Humanities",
+    "moral_scenarios": "Humanities",
+    "nutrition": "Other",
+    "philosophy": "Humanities",
+    "prehistory": "Humanities",
+    "professional_accounting": "Other",
+    "professional_law": "Humanities",
+    "professional_medicine": "Other",
+    "professional_psychology": "Social Science",
+    "public_relations": "Social Science",
+    "security_studies": "Social Science",
+    "sociology": "Social Science",
+    "us_foreign_policy": "Social Science",
+    "virology": "Other",
+    "world_religions": "Humanities",
+}
+
+#: Upstream file layout: <dir>/<folder>/<subject>_<folder>.csv, without a header row.
+_UPSTREAM_FOLDERS = {"test": "test", "dev": "dev", "validation": "val", "val": "val"}
+_UPSTREAM_COLUMNS = ("question", "A", "B", "C", "D", "answer")
+_LETTERS = "ABCD"
+
+
+@register_benchmark(
+    BenchmarkMeta(
+        name="mmlu",
+        pretty_name="MMLU",
+        description=(
+            "MMLU (Massive Multitask Language Understanding) measures knowledge from pretraining with "
+            "14,042 four-option questions over 57 subjects, from elementary mathematics to professional "
+            "law, grouped into STEM, Humanities, Social Science and Other. By default each question comes "
+            "with the subject's 5 dev-split examples and a step-by-step instruction ending in "
+            "'ANSWER: <letter>'; the extracted letter is scored by exact match, per subject and category."
+        ),
+        tags=["knowledge", "multiple-choice"],
+        paper_url="https://arxiv.org/abs/2009.03300",
+        version="1",
+        dataset_id="cais/mmlu",
+        dataset_revision="c30699e8356da336a370243923dbaf21066bb9fe",
+        local_layout=(
+            "the upstream release <dir>/test/<subject>_test.csv and <dir>/dev/<subject>_dev.csv without a "
+            "header (question,A,B,C,D,answer), or hub-style <dir>/<subject>/test.parquet|jsonl with "
+            "question, choices, answer"
+        ),
+        available_subsets=list(SUBJECT_CATEGORIES),
+        subset_list=list(SUBJECT_CATEGORIES),
+        train_split="dev",
+        eval_split="test",
+        few_shot_num=5,
+        prompt_template=SINGLE_ANSWER_TEMPLATE_COT,
+        metric_list=["acc"],
+        category_map=SUBJECT_CATEGORIES,
+    )
+)
+class MMLUAdapter(MultipleChoiceAdapter):
+    """Reads the upstream header-less CSVs and the hub schema (``choices`` list, integer ``answer``)."""
+
+    def __init__(self, meta: BenchmarkMeta, *, dataset_hub: str = "huggingface", seed: int | None = None) -> None:
+        super().__init__(meta, dataset_hub=dataset_hub, seed=seed)
+        #: split -> (records of the hub's 'all' configuration, where they came from)
+        self._hub_splits: dict[str, tuple[list[dict[str, Any]], SplitOrigin]] = {}
+
+    def local_candidates(self, root: Path, subset: str, split: str) -> list[LocalFile]:
+        folder = _UPSTREAM_FOLDERS.get(split, split)
+        upstream = LocalFile(root / folder / f"{subset}_{folder}.csv", fieldnames=_UPSTREAM_COLUMNS)
+        return [upstream, *super().local_candidates(root, subset, split)]
+
+    def load_hub_records(self, subset: str, split: str) -> tuple[list[dict[str, Any]], SplitOrigin]:
+        # One download of the 'all' configuration serves all 57 subjects (EvalScope does the same).
+        if split not in self._hub_splits:
+            loaded = load_hub_split(
+                self.meta.dataset_id, "all", split, hub=self.dataset_hub, revision=self.meta.dataset_revision
+            )
+            origin = SplitOrigin("all", split, loaded.dataset_id, loaded.hub, loaded.revision, loaded.resolved_revision)
+            self._hub_splits[split] = (loaded.records, origin)
+        records, origin = self._hub_splits[split]
+        return [r for r in records if r.get("subject") == subset], replace(origin, subset=subset)
+
+    def record_to_sample(self, record: Mapping[str, Any], *, subset: str, index: int) -> Sample:
+        if "choices" in record:
+            choices = [str(c) for c in record["choices"]]
+        else:
+            choices = [str(record[letter]) for letter in _LETTERS]
+        answer = record["answer"]
+        if isinstance(answer, int) and 0 <= answer < len(choices):
+            target = _LETTERS[answer]
+        elif isinstance(answer, str) and answer.strip().upper() in _LETTERS[: len(choices)]:
+            target = answer.strip().upper()
+        else:
+            raise UserError(f"MMLU {subset} record {index} has answer {answer!r}; expected 0-3 or A-D")
+        return Sample(
+            id=f"{subset}-{index}",
+            input=str(record["question"]),
+            choices=choices,
+            target=target,
+            subset=subset,
+        )

@@ -1,0 +1,1 @@
+"""Command-line entry points (``assay eval``, ``assay benchmark-info``, ``assay mock-server``)."""

@@ -1,0 +1,50 @@
+"""The ``assay`` command. Imports stay light here: each sub-command imports its work when run."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from assay.cli._parser import ArgumentParser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The top-level parser with every sub-command registered."""
+    from assay.cli import benchmark_info, eval_cmd, mock_server
+
+    parser = ArgumentParser(
+        prog="assay",
+        description="Assay: fast, exact, reproducible LLM evaluation (EvalScope-compatible).",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
+    eval_cmd.register(sub)
+    benchmark_info.register(sub)
+    mock_server.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; user mistakes print one line and return 2, never a traceback."""
+    from assay.errors import UserError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        code: int = args.func(args)
+        return code
+    except UserError as exc:
+        sys.stderr.write(f"assay: error: {exc}\n")
+        if getattr(args, "debug", False):
+            raise
+        return exc.exit_code
+    except KeyboardInterrupt:
+        sys.stderr.write("assay: interrupted; finished records are saved (resume with --use-cache <output dir>)\n")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,309 @@
+"""``TaskConfig``: one typed description of an evaluation run, with EvalScope's field names.
+
+An EvalScope user's YAML, JSON or Python dict works here unchanged: every field keeps EvalScope 1.x's
+name and meaning, and its deprecated spellings (``timeout``, ``stream``, ``judge_strategy``,
+``judge_model_args``, ``eval_type: server``) are folded into their new homes with a warning. Unknown
+keys are an error with a "did you mean" hint, because a silently ignored typo (``reapeats: 4``)
+produces a plausible but wrong run.
+
+Where we differ from EvalScope (documented in docs/compat.md):
+- ``dataset_hub`` defaults to ``huggingface`` (ModelScope is optional), and ``dataset_dir`` is a
+  root of local copies laid out as ``<dataset_dir>/<benchmark>/``.
+- Per-sample failures never abort a run: every finished record is kept; with failures and without
+  ``ignore_errors`` the run ends with exit code 1 after writing everything.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import warnings
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+
+from assay.errors import UserError, did_you_mean
+from assay.types import GenerateConfig
+
+#: EvalScope's spellings of the backends, mapped to ours.
+EVAL_TYPE_ALIASES: dict[str, str] = {
+    "service": "openai_api",
+    "server": "openai_api",
+    "checkpoint": "llm_ckpt",
+}
+
+#: Concurrency used against an API when the user did not choose one (EvalScope uses 8 as well).
+DEFAULT_API_BATCH_SIZE = 8
+
+
+class TaskConfig(BaseModel):
+    """Everything that defines an evaluation run.
+
+    Example:
+        >>> cfg = TaskConfig(model="qwen", api_url="http://127.0.0.1:8000/v1", datasets=["gsm8k"],
+        ...                  limit=10, generation_config={"max_tokens": 512})
+        >>> cfg.eval_type, cfg.eval_batch_size, cfg.model_id
+        ('openai_api', 8, 'qwen')
+    """
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=False, protected_namespaces=())
+
+    model: str | None = Field(None, description="Model name sent to the server, or a local model path.")
+    model_id: str | None = Field(None, description="Name used in output paths and reports (default: model's basename).")
+    model_args: dict[str, Any] = Field(default_factory=dict, description="Backend options (e.g. api='completions').")
+    model_task: str = Field("text_generation", description="Only text generation is supported today.")
+    chat_template: str | None = Field(None, description="Jinja chat template for local models.")
+    datasets: list[str] = Field(default_factory=list, description="Benchmark names, e.g. ['gsm8k', 'arc'].")
+    dataset_args: dict[str, dict[str, Any]] = Field(default_factory=dict, description="Per-benchmark options.")
+    dataset_dir: str | None = Field(None, description="Root of local copies: <dataset_dir>/<benchmark>/.")
+    dataset_hub: str = Field("huggingface", description="'huggingface' or 'modelscope'.")
+    repeats: int = Field(1, ge=1, description="Answers per sample (for pass@k / vote@k).")
+    generation_config: GenerateConfig = Field(default_factory=GenerateConfig)
+    eval_type: str | None = Field(None, description="Backend: openai_api, mock_llm, llm_ckpt, or a registered one.")
+    eval_backend: str = Field("Native", description="Only EvalScope's 'Native' backend exists here.")
+    eval_config: str | dict[str, Any] | None = Field(None, description="Accepted for compatibility; unused.")
+    limit: int | float | None = Field(None, description="Samples per subset: a count, or a fraction in (0, 1).")
+    eval_batch_size: int | None = Field(None, ge=1, description="Requests in flight at once.")
+    use_cache: str | None = Field(None, description="An earlier output folder to resume into.")
+    rerun_review: bool = Field(False, description="With use_cache: re-score every prediction.")
+    work_dir: str = Field("./outputs", description="Root folder of outputs.")
+    no_timestamp: bool = Field(False, description="Write straight into work_dir (no timestamped sub-folder).")
+    ignore_errors: bool = Field(False, description="Exit 0 even if some samples failed.")
+    debug: bool = Field(False, description="Verbose logs, tracebacks on errors.")
+    dry_run: bool = Field(False, description="Validate and print the config, then stop.")
+    seed: int | None = Field(42, description="Seed for shuffling and few-shot sampling.")
+    api_url: str | None = Field(None, description="OpenAI-compatible base URL, e.g. http://127.0.0.1:8000/v1.")
+    api_key: SecretStr | None = Field(None, description="API key; never written to logs or outputs.")
+    timeout: float | None = Field(None, description="Deprecated: use generation_config.timeout.")
+    stream: bool | None = Field(None, description="Deprecated: use generation_config.stream.")
+    judge: dict[str, Any] | None = Field(None, description="LLM-judge settings (accepted; judging is not built yet).")
+    judge_strategy: str | None = Field(None, description="Deprecated: use judge.strategy.")
+    judge_model_args: dict[str, Any] | None = Field(None, description="Deprecated: use judge.models.")
+    judge_worker_num: int | None = Field(None, description="Deprecated: accepted and ignored.")
+    analysis_report: bool = Field(False, description="Accepted for compatibility; unused.")
+    collect_perf: bool = Field(True, description="Record per-request latency and tokens (always on).")
+    enable_progress_tracker: bool = Field(False, description="Accepted for compatibility; unused.")
+
+    # ---- input normalisation ------------------------------------------------------------------
+
+    @model_validator(mode="before")
+    @classmethod
+    def _reject_unknown_keys(cls, data: Any) -> Any:
+        """Name the unknown key and the closest known one instead of pydantic's generic message."""
+        if isinstance(data, dict):
+            known = set(cls.model_fields)
+            for key in data:
+                if key not in known:
+                    raise UserError(f"unknown TaskConfig key {key!r}{did_you_mean(key, known)}")
+        return data
+
+    @field_validator("datasets", mode="before")
+    @classmethod
+    def _one_dataset_is_a_list(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+    @field_validator("generation_config", mode="before")
+    @classmethod
+    def _parse_generation_config(cls, value: Any) -> Any:
+        return parse_dict_arg(value, "generation_config") if isinstance(value, str) else value
+
+    @field_validator("model_args", "dataset_args", mode="before")
+    @classmethod
+    def _parse_dict_fields(cls, value: Any) -> Any:
+        return parse_dict_arg(value, "dict option") if isinstance(value, str) else value
+
+    @field_validator("limit", mode="before")
+    @classmethod
+    def _limit_int_when_whole(cls, value: Any) -> Any:
+        """``--limit 10`` arrives as 10.0; a whole number means a count, as in EvalScope."""
+        if isinstance(value, float) and value.is_integer() and value >= 1:
+            return int(value)
+        return value
+
+    @model_validator(mode="after")
+    def _derive_defaults(self) -> TaskConfig:
+        self._migrate_deprecated()
+        if self.limit is not None and self.limit <= 0:
+            raise UserError(f"limit must be a positive count or a fraction in (0, 1), got {self.limit}")
+        if self.eval_type is None:
+            self.eval_type = "openai_api" if self.api_url else ("mock_llm" if self.model == "mock" else "llm_ckpt")
+        self.eval_type = EVAL_TYPE_ALIASES.get(self.eval_type, self.eval_type)
+        if self.eval_batch_size is None:
+            self.eval_batch_size = 1 if self.eval_type == "llm_ckpt" else DEFAULT_API_BATCH_SIZE
+        if self.model_id is None and self.model:
+            self.model_id = safe_filename(os.path.basename(self.model.rstrip("/")) or self.model)
+        if self.eval_type == "openai_api" and not self.generation_config.model_fields_set:
+            # EvalScope's service default: greedy decoding, so scores are reproducible.
+            self.generation_config = GenerateConfig(temperature=0.0)
+        return self
+
+    def _migrate_deprecated(self) -> None:
+        """Fold EvalScope's deprecated top-level keys into their current homes."""
+        gen_updates: dict[str, Any] = {}
+        if self.timeout is not None:
+            _deprecated("timeout", "generation_config.timeout")
+            gen_updates["timeout"] = self.timeout
+            self.timeout = None
+        if self.stream is not None:
+            _deprecated("stream", "generation_config.stream")
+            gen_updates["stream"] = self.stream
+            self.stream = None
+        if gen_updates:
+            merged = {**self.generation_config.model_dump(exclude_unset=True), **gen_updates}
+            self.generation_config = GenerateConfig(**merged)
+        if self.judge_strategy is not None or self.judge_model_args is not None:
+            _deprecated("judge_strategy/judge_model_args", "judge")
+            judge = dict(self.judge or {})
+            if self.judge_strategy is not None:
+                judge.setdefault("strategy", self.judge_strategy)
+            if self.judge_model_args is not None:
+                judge.setdefault("models", [self.judge_model_args])
+            self.judge = judge
+            self.judge_strategy = None
+            self.judge_model_args = None
+
+    # ---- derived values -----------------------------------------------------------------------
+
+    @property
+    def api_key_value(self) -> str | None:
+        """The real key, for the HTTP client only."""
+        return self.api_key.get_secret_value() if self.api_key is not None else None
+
+    def resolve_work_dir(self, now: datetime | None = None) -> Path:
+        """The output folder of this run: the cache folder when resuming, else a timestamped one."""
+        if self.use_cache:
+            return Path(self.use_cache)
+        if self.no_timestamp:
+            return Path(self.work_dir)
+        return Path(self.work_dir) / (now or datetime.now()).strftime("%Y%m%d_%H%M%S")
+
+    def to_safe_dict(self) -> dict[str, Any]:
+        """A dump for configs/task_config.yaml and logs: the API key (anywhere) is masked."""
+        data: dict[str, Any] = mask_secrets(self.model_dump(mode="json", exclude_none=True))
+        return data
+
+    # ---- construction from files / CLI --------------------------------------------------------
+
+    @classmethod
+    def from_any(cls, source: TaskConfig | dict[str, Any] | str | Path) -> TaskConfig:
+        """Build from a TaskConfig, a dict, a YAML/JSON file path, or a JSON string."""
+        if isinstance(source, TaskConfig):
+            return source
+        if isinstance(source, (str, Path)):
+            source = (
+                _read_config_file(Path(source)) if not str(source).lstrip().startswith("{") else json.loads(str(source))
+            )
+        try:
+            return cls.model_validate(source)
+        except ValidationError as exc:
+            raise UserError(_describe_validation_error(exc)) from None
+
+
+def _deprecated(old: str, new: str) -> None:
+    warnings.warn(f"TaskConfig '{old}' is deprecated; use '{new}' instead", DeprecationWarning, stacklevel=4)
+
+
+_SECRET_KEYS = re.compile(r"(api[_-]?key|token|secret|password|authorization)", re.IGNORECASE)
+
+
+def mask_secrets(value: Any) -> Any:
+    """Replace every secret-looking value (by key name) in nested dicts/lists with ``"***"``."""
+    if isinstance(value, dict):
+        return {
+            k: ("***" if _SECRET_KEYS.search(str(k)) and v not in (None, "", "EMPTY") else mask_secrets(v))
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [mask_secrets(v) for v in value]
+    return value
+
+
+def safe_filename(name: str) -> str:
+    """A string usable as one path component on every OS."""
+    return re.sub(r"[^\w.\-]+", "_", name).strip("._") or "model"
+
+
+def parse_scalar(text: str) -> Any:
+    """Type a ``k=v`` value the way a user means it: numbers, booleans, null, JSON, else string."""
+    lowered = text.strip().lower()
+    if lowered in {"true", "false"}:
+        return lowered == "true"
+    if lowered in {"none", "null"}:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def parse_dict_arg(text: str, what: str) -> dict[str, Any]:
+    """Parse a dict-valued flag given as JSON (``{"a": 1}``) or as ``k=v,k2=v2``.
+
+    Example:
+        >>> parse_dict_arg("max_tokens=512,temperature=0.6", "generation_config")
+        {'max_tokens': 512, 'temperature': 0.6}
+    """
+    stripped = text.strip()
+    if not stripped:
+        return {}
+    if stripped.startswith("{"):
+        try:
+            parsed = json.loads(stripped)
+        except json.JSONDecodeError as exc:
+            raise UserError(f"invalid JSON in {what}: {exc.msg} at column {exc.colno} of {stripped!r}") from None
+        if not isinstance(parsed, dict):
+            raise UserError(f"{what} must be a JSON object, got {stripped!r}")
+        return parsed
+    result: dict[str, Any] = {}
+    for part in _split_top_level(stripped):
+        if "=" not in part:
+            raise UserError(f"cannot parse {what} {stripped!r}: expected JSON or k=v,k2=v2 (bad part {part!r})")
+        key, _, raw = part.partition("=")
+        result[key.strip()] = parse_scalar(raw.strip())
+    return result
+
+
+def _split_top_level(text: str) -> list[str]:
+    """Split on commas that are not inside brackets or quotes (``stop=["a","b"],n=1``)."""
+    parts, depth, quote, start = [], 0, "", 0
+    for i, ch in enumerate(text):
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "\"'":
+            quote = ch
+        elif ch in "[{(":
+            depth += 1
+        elif ch in "]})":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    parts.append(text[start:])
+    return [p for p in (s.strip() for s in parts) if p]
+
+
+def _read_config_file(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise UserError(f"config file not found: {path}")
+    text = path.read_text(encoding="utf-8")
+    try:
+        if path.suffix.lower() == ".json":
+            data = json.loads(text)
+        else:
+            import yaml
+
+            data = yaml.safe_load(text)
+    except (ValueError, ImportError) as exc:
+        raise UserError(f"cannot parse config file {path}: {exc}") from None
+    if not isinstance(data, dict):
+        raise UserError(f"config file {path} must hold a mapping of TaskConfig keys")
+    return data
+
+
+def _describe_validation_error(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first["loc"]) or "config"
+    return f"invalid TaskConfig value for {where!r}: {first['msg']} (got {first.get('input')!r})"

@@ -1,0 +1,1 @@
+"""The async evaluation engine: planning, journal, workers, outputs."""

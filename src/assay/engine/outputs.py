@@ -1,0 +1,106 @@
+"""The output tree (EvalScope's layout) and the files written around the run.
+
+```
+<work_dir>/configs/task_config.yaml          the run's config, API key masked
+<work_dir>/logs/eval_log.log                 log of this run (appended on resume)
+<work_dir>/predictions/<model>/<bench>_<subset>.jsonl
+<work_dir>/reviews/<model>/<bench>_<subset>.jsonl
+<work_dir>/reports/<model>/<bench>.json
+```
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from assay.config import TaskConfig, safe_filename
+from assay.engine.plan import DatasetPlan
+from assay.errors import UserError
+from assay.report.build import build_report
+from assay.report.model import Report, Timing
+
+logger = logging.getLogger("assay")
+
+CONFIG_FILE = Path("configs") / "task_config.yaml"
+
+
+def prepare_work_dir(config: TaskConfig) -> Path:
+    """Create the output tree and route the ``assay`` logger to ``logs/eval_log.log``."""
+    work_dir = config.resolve_work_dir()
+    if config.use_cache and not work_dir.is_dir():
+        raise UserError(f"--use-cache folder not found: {work_dir} (pass the output folder of an earlier run)")
+    for sub in ("configs", "logs", "predictions", "reviews", "reports"):
+        (work_dir / sub).mkdir(parents=True, exist_ok=True)
+    _attach_log_file(work_dir / "logs" / "eval_log.log", debug=config.debug)
+    return work_dir
+
+
+def _attach_log_file(path: Path, debug: bool) -> None:
+    root = logging.getLogger("assay")
+    for handler in list(root.handlers):
+        if isinstance(handler, logging.FileHandler) and getattr(handler, "_assay_run", False):
+            root.removeHandler(handler)
+            handler.close()
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler._assay_run = True  # type: ignore[attr-defined]
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG if debug else logging.INFO)
+
+
+def save_config(config: TaskConfig, work_dir: Path) -> None:
+    """Write configs/task_config.yaml (secrets masked)."""
+    import yaml
+
+    path = work_dir / CONFIG_FILE
+    path.write_text(yaml.safe_dump(config.to_safe_dict(), sort_keys=False, allow_unicode=True), encoding="utf-8")
+    logger.info("config: %s", config.to_safe_dict())
+
+
+def read_saved_config(work_dir: Path) -> dict[str, Any]:
+    """The config an earlier run saved in ``work_dir`` ({} if none or unreadable)."""
+    import yaml
+
+    path = work_dir / CONFIG_FILE
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def write_reports(
+    config: TaskConfig, work_dir: Path, plans: list[DatasetPlan], timings: Mapping[str, Timing]
+) -> dict[str, Report]:
+    """Aggregate each benchmark's reviews and write ``reports/<model>/<bench>.json``."""
+    reports: dict[str, Report] = {}
+    model_name = config.model_id or "model"
+    out_dir = work_dir / "reports" / safe_filename(model_name)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for plan in plans:
+        meta = plan.adapter.meta
+        report = build_report(
+            reviews=plan.reviews.values(),
+            dataset_name=plan.name,
+            dataset_pretty_name=meta.pretty_name,
+            model_name=model_name,
+            benchmark_version=meta.version,
+            metric_list=list(meta.metric_list),
+            aggregation=meta.aggregation,
+            repeats=config.repeats,
+            subsets=list(plan.subsets),
+            category_map=meta.category_map,
+            timing=timings[plan.name],
+            dataset_id=meta.dataset_id,
+            dataset_revision=meta.dataset_revision,
+        )
+        (out_dir / f"{plan.name}.json").write_bytes(
+            orjson.dumps(report.model_dump(mode="json"), option=orjson.OPT_INDENT_2)
+        )
+        reports[plan.name] = report
+    return reports

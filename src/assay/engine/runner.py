@@ -1,0 +1,285 @@
+"""The evaluation run: one asyncio loop from samples to reports.
+
+Every (sample, repeat) is a work item. ``eval_batch_size`` worker coroutines pull items from one
+shared iterator and keep that many requests in flight across all benchmarks; each finished answer
+is journaled at once and handed to a scoring task, so slow scoring (math-verify in a process pool)
+never holds a request slot. Items whose prediction and review are already in the cache cost nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from assay.config import TaskConfig
+from assay.engine.plan import (
+    WorkItem,
+    build_plans,
+    find_mismatches,
+    load_caches,
+    reusable_prediction,
+    reusable_review,
+    work_items,
+)
+from assay.engine.progress import RunProgress
+from assay.errors import UserError
+from assay.models import ModelAPI, get_model_api
+from assay.report.model import Report, Timing
+from assay.types import ModelOutput, SampleStatus, Score
+
+logger = logging.getLogger("assay")
+
+
+@dataclass
+class _DatasetStats:
+    """Timing and cost of the new work done for one benchmark."""
+
+    first_start: float | None = None
+    last_end: float | None = None
+    finished: int = 0
+    requests: int = 0
+    latency_sum: float = 0.0
+    ttft_sum: float = 0.0
+    ttft_n: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    def add_output(self, output: ModelOutput) -> None:
+        self.requests += 1
+        self.latency_sum += output.latency_s
+        if output.ttft_s is not None:
+            self.ttft_sum += output.ttft_s
+            self.ttft_n += 1
+        if output.usage is not None:
+            self.prompt_tokens += output.usage.prompt_tokens
+            self.completion_tokens += output.usage.completion_tokens
+
+    def timing(self, run_start: float) -> Timing:
+        start = self.first_start if self.first_start is not None else run_start
+        wall = (self.last_end - start) if self.last_end is not None else 0.0
+        return Timing(
+            wall_s=wall,
+            requests=self.requests,
+            samples_per_s=self.finished / wall if wall > 0 else 0.0,
+            mean_latency_s=self.latency_sum / self.requests if self.requests else 0.0,
+            mean_ttft_s=self.ttft_sum / self.ttft_n if self.ttft_n else None,
+            prompt_tokens=self.prompt_tokens,
+            completion_tokens=self.completion_tokens,
+        )
+
+
+@dataclass
+class RunState:
+    """Mutable state shared by the workers of one run."""
+
+    config: TaskConfig
+    model: ModelAPI
+    progress: RunProgress
+    stats: dict[str, _DatasetStats] = field(default_factory=dict)
+    scoring: set[asyncio.Task[None]] = field(default_factory=set)
+    scoring_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(256))
+
+
+async def run_task_async(config: TaskConfig, work_dir: Path, *, show_progress: bool = True) -> dict[str, Report]:
+    """Run (or resume) an evaluation into ``work_dir`` and return one report per benchmark."""
+    from assay.engine.outputs import save_config, write_reports
+
+    plans = await asyncio.to_thread(build_plans, config, work_dir)
+    load_caches(plans, resume=config.use_cache is not None)
+    items = work_items(config, plans)
+    stale = find_mismatches(items)
+    if stale:
+        raise UserError(_explain_mismatch(stale, work_dir, config))
+    save_config(config, work_dir)
+
+    model = get_model_api(config.eval_type or "openai_api")(
+        model=config.model or "", api_url=config.api_url, api_key=config.api_key_value, **config.model_args
+    )
+    try:
+        await model.check()
+        run_start = time.perf_counter()
+        with RunProgress(plans, enabled=show_progress, repeats=config.repeats) as progress:
+            state = RunState(config, model, progress, {p.name: _DatasetStats() for p in plans})
+            pending = _reuse_cached(state, items)
+            await _run_workers(state, pending)
+            if state.scoring:
+                await asyncio.gather(*state.scoring)
+    finally:
+        await model.aclose()
+        for plan in plans:
+            for subset in plan.subsets.values():
+                subset.predictions.close()
+                subset.reviews.close()
+    timings = {p.name: state.stats[p.name].timing(run_start) for p in plans}
+    return write_reports(config, work_dir, plans, timings)
+
+
+def _reuse_cached(state: RunState, items: list[WorkItem]) -> list[WorkItem]:
+    """Take every finished record from the cache; return the items that need the model."""
+    pending = []
+    for item in items:
+        prediction = reusable_prediction(item)
+        if prediction is None:
+            pending.append(item)
+            continue
+        review = reusable_review(item, state.config.rerun_review)
+        if review is not None:
+            item.dataset.reviews[item.key] = review
+            state.progress.advance(item.dataset.name)
+        else:
+            output = ModelOutput.model_validate(prediction["output"])
+            _schedule_scoring(state, item, output)
+    return pending
+
+
+async def _run_workers(state: RunState, pending: list[WorkItem]) -> None:
+    """Keep ``eval_batch_size`` requests in flight until every pending item is answered."""
+    shared: Iterator[WorkItem] = iter(pending)
+    workers = [asyncio.ensure_future(_worker(state, shared)) for _ in range(state.config.eval_batch_size or 1)]
+    try:
+        await asyncio.gather(*workers)
+    except BaseException:
+        for worker in workers:
+            worker.cancel()
+        for task in state.scoring:
+            task.cancel()
+        raise
+
+
+async def _worker(state: RunState, items: Iterator[WorkItem]) -> None:
+    for item in items:  # one iterator shared by all workers: each item is taken exactly once
+        stats = state.stats[item.dataset.name]
+        if stats.first_start is None:
+            stats.first_start = time.perf_counter()
+        output = await state.model.generate(item.sample.input, item.dataset.generate_config)
+        stats.add_output(output)
+        item.subset.predictions.append(_prediction_record(state.config, item, output))
+        _schedule_scoring(state, item, output)
+
+
+def _schedule_scoring(state: RunState, item: WorkItem, output: ModelOutput) -> None:
+    task = asyncio.ensure_future(_score(state, item, output))
+    state.scoring.add(task)
+    task.add_done_callback(state.scoring.discard)
+
+
+async def _score(state: RunState, item: WorkItem, output: ModelOutput) -> None:
+    async with state.scoring_slots:
+        try:
+            score = await item.dataset.adapter.score(item.sample, output)
+        except Exception as exc:  # a scorer bug must not cost the other samples
+            logger.error("scoring failed for %s %s:\n%s", item.dataset.name, item.key, traceback.format_exc())
+            score = Score(status=SampleStatus.ERRORED, reason=f"scoring failed: {type(exc).__name__}: {exc}")
+    record = _review_record(item, output, score)
+    item.subset.reviews.append(record)
+    item.dataset.reviews[item.key] = record
+    stats = state.stats[item.dataset.name]
+    stats.finished += 1
+    stats.last_end = time.perf_counter()
+    state.progress.advance(item.dataset.name)
+
+
+def _prediction_record(config: TaskConfig, item: WorkItem, output: ModelOutput) -> dict[str, Any]:
+    return {
+        "key": item.key,
+        "sample_id": item.sample.id,
+        "repeat": item.repeat,
+        "subset": item.subset.name,
+        "fingerprint": item.fingerprint,
+        "model": config.model_id,
+        "input": item.sample.model_dump(mode="json")["input"],
+        "target": item.sample.target,
+        "output": output.model_dump(mode="json", exclude_none=True),
+        "time": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+    }
+
+
+def _review_record(item: WorkItem, output: ModelOutput, score: Score) -> dict[str, Any]:
+    return {
+        "key": item.key,
+        "sample_id": item.sample.id,
+        "repeat": item.repeat,
+        "subset": item.subset.name,
+        "fingerprint": item.fingerprint,
+        "scoring_fingerprint": item.dataset.scoring_fingerprint,
+        "target": item.sample.target,
+        "prediction": output.text,
+        "score": score.model_dump(mode="json", exclude_none=True),
+    }
+
+
+def _explain_mismatch(stale: list[WorkItem], work_dir: Path, config: TaskConfig) -> str:
+    by_dataset: dict[str, int] = {}
+    for item in stale:
+        by_dataset[item.dataset.name] = by_dataset.get(item.dataset.name, 0) + 1
+    parts = ", ".join(f"{n} in {name}" for name, n in by_dataset.items())
+    return (
+        f"the cache in {work_dir} holds predictions made with a different model, prompt or generation config "
+        f"({parts}); resume with the same settings, or start a new run without --use-cache"
+        f"{_config_diff(work_dir, config)}"
+    )
+
+
+def _config_diff(work_dir: Path, config: TaskConfig) -> str:
+    """Name the settings that changed, from the cached run's saved config."""
+    from assay.engine.outputs import read_saved_config
+
+    saved = read_saved_config(work_dir)
+    if not saved:
+        return ""
+    diffs = []
+    current = config.to_safe_dict()
+    for key in ("model", "eval_type", "model_args", "chat_template", "generation_config", "dataset_args"):
+        if saved.get(key) != current.get(key):
+            diffs.append(f"{key}: {saved.get(key)!r} -> {current.get(key)!r}")
+    return f" [changed: {'; '.join(diffs)}]" if diffs else ""
+
+
+def run_task(
+    config: TaskConfig | dict[str, Any] | str, *, show_progress: bool = True, work_dir: Path | None = None
+) -> dict[str, Report]:
+    """Run an evaluation and return ``{benchmark: Report}``; works inside a running event loop too.
+
+    Example:
+        >>> from assay import TaskConfig, run_task
+        >>> reports = run_task(TaskConfig(model="mock", datasets=["general_mcq"], ...))  # doctest: +SKIP
+    """
+    from assay.engine.outputs import prepare_work_dir
+
+    task = TaskConfig.from_any(config)
+    out = work_dir or prepare_work_dir(task)
+    coro_factory = lambda: run_task_async(task, out, show_progress=show_progress)  # noqa: E731
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return _run_fresh_loop(coro_factory)
+    # Called from a running loop (Jupyter): run on a private loop in a helper thread.
+    import concurrent.futures
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(_run_fresh_loop, coro_factory).result()
+
+
+def _run_fresh_loop(coro_factory: Any) -> dict[str, Report]:
+    """Run on a new loop (uvloop when available: less per-request overhead)."""
+    loop_factory: Callable[[], asyncio.AbstractEventLoop]
+    try:
+        import uvloop
+
+        loop_factory = uvloop.new_event_loop
+    except ImportError:  # Windows, or uvloop not installed
+        loop_factory = asyncio.new_event_loop
+    if sys.version_info < (3, 11):
+        result: dict[str, Report] = asyncio.run(coro_factory())
+        return result
+    with asyncio.Runner(loop_factory=loop_factory) as runner:
+        result = runner.run(coro_factory())
+        return result

@@ -1,0 +1,5 @@
+"""Model backends: the :class:`ModelAPI` protocol and its registry."""
+
+from assay.models._api import ModelAPI, get_model_api, register_model_api, registered_model_apis
+
+__all__ = ["ModelAPI", "get_model_api", "register_model_api", "registered_model_apis"]

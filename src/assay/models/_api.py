@@ -1,0 +1,103 @@
+"""The model interface every backend implements, and the registry that finds backends by name.
+
+The interface is deliberately tiny (one async method plus ``aclose``): the engine owns concurrency,
+journaling and scoring, so a backend only turns messages into a :class:`~assay.types.ModelOutput`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol, TypeVar, runtime_checkable
+
+from assay.types import ChatMessage, GenerateConfig, ModelOutput
+
+
+@runtime_checkable
+class ModelAPI(Protocol):
+    """An LLM the engine can ask for completions.
+
+    Implementations must be safe to call concurrently from one event loop: the engine keeps up to
+    ``eval_batch_size`` calls in flight. A failed call returns a ``ModelOutput`` with ``error`` set
+    rather than raising, except for mistakes no retry can fix (bad URL, bad key), which raise
+    :class:`~assay.errors.UserError` so the run stops before wasting work.
+
+    Example:
+        >>> import asyncio
+        >>> from assay.models import get_model_api
+        >>> model = get_model_api("mock_llm")(model="mock", reply="ANSWER: B")
+        >>> asyncio.run(model.generate([ChatMessage(role="user", content="2+2?")], GenerateConfig())).text
+        'ANSWER: B'
+    """
+
+    model_name: str
+
+    async def generate(self, input: list[ChatMessage] | str, config: GenerateConfig) -> ModelOutput:
+        """Answer one prompt: chat messages, or a raw string for a completions endpoint."""
+        ...
+
+    async def check(self) -> None:
+        """Fail fast (raise UserError) if the backend cannot serve at all, before any sample runs."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release connections and processes."""
+        ...
+
+
+ModelFactory = Callable[..., ModelAPI]
+F = TypeVar("F", bound=ModelFactory)
+
+_MODEL_APIS: dict[str, ModelFactory] = {}
+
+#: Built-in backends, imported only when first asked for so ``assay --help`` stays instant.
+_BUILTIN: dict[str, str] = {
+    "openai_api": "assay.models.openai_api",
+    "mock_llm": "assay.models.mock_llm",
+}
+
+#: EvalScope's older names for the same backends.
+ALIASES: dict[str, str] = {"service": "openai_api", "server": "openai_api"}
+
+
+def register_model_api(name: str) -> Callable[[F], F]:
+    """Register a model backend under ``name`` (usable as ``eval_type`` / ``--eval-type``).
+
+    The factory is called as ``factory(model=..., api_url=..., api_key=..., **model_args)`` and
+    must return an object that satisfies :class:`ModelAPI`.
+
+    Example:
+        >>> @register_model_api("always_a")
+        ... class AlwaysA:
+        ...     def __init__(self, model: str, **kwargs: object) -> None:
+        ...         self.model_name = model
+        ...     async def generate(self, input, config):
+        ...         return ModelOutput(text="ANSWER: A")
+        ...     async def check(self) -> None: ...
+        ...     async def aclose(self) -> None: ...
+    """
+
+    def decorate(factory: F) -> F:
+        _MODEL_APIS[name] = factory
+        return factory
+
+    return decorate
+
+
+def get_model_api(name: str) -> ModelFactory:
+    """Find a backend by name, importing built-ins lazily; unknown names raise ``UserError``."""
+    import importlib
+
+    from assay.errors import UserError, did_you_mean
+
+    name = ALIASES.get(name, name)
+    if name not in _MODEL_APIS and name in _BUILTIN:
+        importlib.import_module(_BUILTIN[name])
+    if name not in _MODEL_APIS:
+        known = sorted(set(_MODEL_APIS) | set(_BUILTIN))
+        raise UserError(f"unknown eval_type / model backend {name!r}{did_you_mean(name, known)}")
+    return _MODEL_APIS[name]
+
+
+def registered_model_apis() -> list[str]:
+    """Names of every backend known now (built-ins included)."""
+    return sorted(set(_MODEL_APIS) | set(_BUILTIN))

@@ -1,0 +1,1 @@
+"""Reports: model, builder, console table."""

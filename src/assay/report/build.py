@@ -1,0 +1,166 @@
+"""Turn review records into a :class:`Report`.
+
+Every metric here is a mean over samples of a per-sample quantity (accuracy over repeats, unbiased
+pass@k, pass^k, vote@k), so each is computed per sample first; the micro score, macro score and
+standard error then all come from the same per-sample numbers. That keeps every number in the report
+recomputable from ``reviews/*.jsonl`` alone.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from assay.report.model import CategoryScore, Counts, MetricScore, Report, SubsetScore, Timing
+from assay.scoring.aggregate import SampleRepeats, aggregate
+from assay.scoring.stats import mean_and_stderr
+
+#: Category name used for subsets the benchmark does not group.
+DEFAULT_CATEGORY = "default"
+
+
+def build_report(
+    *,
+    reviews: Iterable[Mapping[str, Any]],
+    dataset_name: str,
+    dataset_pretty_name: str,
+    model_name: str,
+    benchmark_version: str,
+    metric_list: Sequence[str],
+    aggregation: str,
+    repeats: int,
+    subsets: Sequence[str],
+    category_map: Mapping[str, str],
+    timing: Timing,
+    dataset_id: str | None = None,
+    dataset_revision: str | None = None,
+) -> Report:
+    """Aggregate the reviews of one benchmark (all subsets) into its report."""
+    counts = Counts()
+    excluded_reasons: Counter[str] = Counter()
+    error_reasons: Counter[str] = Counter()
+    # subset -> sample id -> (repeat -> score dict) of scored repeats
+    scored: dict[str, dict[str, dict[int, Mapping[str, Any]]]] = defaultdict(lambda: defaultdict(dict))
+    for review in reviews:
+        score = review["score"]
+        counts.total += 1
+        status = score.get("status", "scored")
+        if status == "excluded":
+            counts.excluded += 1
+            excluded_reasons[str(score.get("reason"))] += 1
+            continue
+        if status == "errored":
+            counts.errored += 1
+            error_reasons[_short_reason(score.get("reason"))] += 1
+            continue
+        counts.scored += 1
+        counts.extraction_failures += score.get("extracted") is None
+        counts.truncated += bool(score.get("truncated"))
+        scored[review["subset"]][review["sample_id"]][int(review["repeat"])] = score
+    counts.excluded_reasons = dict(excluded_reasons)
+    counts.error_reasons = dict(error_reasons)
+
+    per_subset = {s: _per_sample_metrics(scored.get(s, {}), metric_list, aggregation) for s in subsets}
+    metric_names = _metric_names(per_subset)
+    metrics = [_metric_score(name, per_subset, subsets, category_map) for name in metric_names]
+    return Report(
+        name=f"{model_name}@{dataset_name}",
+        dataset_name=dataset_name,
+        dataset_pretty_name=dataset_pretty_name,
+        model_name=model_name,
+        benchmark_version=benchmark_version,
+        dataset_id=dataset_id,
+        dataset_revision=dataset_revision,
+        aggregation=aggregation,
+        repeats=repeats,
+        score=metrics[0].score if metrics else 0.0,
+        metrics=metrics,
+        counts=counts,
+        extraction_failure_rate=counts.extraction_failure_rate,
+        timing=timing,
+    )
+
+
+def _short_reason(reason: object) -> str:
+    """Group error messages by their first line, trimmed, so counts stay readable."""
+    text = str(reason or "unknown error").splitlines()[0]
+    return text[:120]
+
+
+def _per_sample_metrics(
+    samples: Mapping[str, Mapping[int, Mapping[str, Any]]], metric_list: Sequence[str], aggregation: str
+) -> list[dict[str, float]]:
+    """One dict of metric values per sample (from its scored repeats, in repeat order)."""
+    if not samples:
+        return []
+    primary = metric_list[0] if metric_list else None
+    rows: list[dict[str, float]] = []
+    for repeats in samples.values():
+        ordered = [repeats[r] for r in sorted(repeats)]
+        row: dict[str, float] = {}
+        names = list(metric_list) or sorted({k for s in ordered for k in s.get("value", {})})
+        for name in names:
+            values = [float(s.get("value", {}).get(name, 0.0)) for s in ordered]
+            answers = [s.get("extracted") for s in ordered]
+            agg = aggregation if name == primary else "mean"
+            for key, value in aggregate(agg, [SampleRepeats(values=values, answers=answers)], metric=name).items():
+                row[key] = value
+        rows.append(row)
+    return rows
+
+
+def _metric_names(per_subset: Mapping[str, list[dict[str, float]]]) -> list[str]:
+    names: list[str] = []
+    for rows in per_subset.values():
+        for row in rows:
+            for key in row:
+                if key not in names:
+                    names.append(key)
+    return names
+
+
+def _metric_score(
+    name: str,
+    per_subset: Mapping[str, list[dict[str, float]]],
+    subsets: Sequence[str],
+    category_map: Mapping[str, str],
+) -> MetricScore:
+    by_category: dict[str, list[str]] = defaultdict(list)
+    for subset in subsets:
+        by_category[category_map.get(subset, DEFAULT_CATEGORY)].append(subset)
+    categories = []
+    all_values: list[float] = []
+    subset_means: list[float] = []
+    for category, members in by_category.items():
+        subset_scores = []
+        cat_values: list[float] = []
+        for subset in members:
+            values = [row[name] for row in per_subset[subset] if name in row]
+            mean, stderr = mean_and_stderr(values)
+            subset_scores.append(SubsetScore(name=subset, num=len(values), score=mean, stderr=stderr))
+            cat_values.extend(values)
+            if values:
+                subset_means.append(mean)
+        cat_mean, cat_stderr = mean_and_stderr(cat_values)
+        populated = [s.score for s in subset_scores if s.num]
+        categories.append(
+            CategoryScore(
+                name=[category],
+                num=len(cat_values),
+                score=cat_mean,
+                macro_score=sum(populated) / len(populated) if populated else 0.0,
+                stderr=cat_stderr,
+                subsets=subset_scores,
+            )
+        )
+        all_values.extend(cat_values)
+    mean, stderr = mean_and_stderr(all_values)
+    return MetricScore(
+        name=name,
+        num=len(all_values),
+        score=mean,
+        macro_score=sum(subset_means) / len(subset_means) if subset_means else 0.0,
+        stderr=stderr,
+        categories=categories,
+    )

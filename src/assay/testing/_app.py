@@ -1,0 +1,454 @@
+"""The mock server itself: HTTP routing, the request counters, timing and fault delivery.
+
+Timing model, for a request arriving at ``t0`` whose reply has ``n`` tokens: streamed token ``i``
+is written at ``t0 + ttft + i * itl`` (absolute deadlines, so sleep error never accumulates) and a
+non-streamed reply at ``t0 + ttft + itl * (n - 1) + latency``. In a stream the HTTP headers go out
+at once and the assistant-role chunk travels with the first token, so "time to first chunk" and
+"time to first token" both equal ``ttft``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import IO, Any
+
+import orjson
+from aiohttp import web
+from pydantic import ValidationError
+
+from assay.testing._config import ServerConfig
+from assay.testing._faults import Fault, FaultInjector
+from assay.testing._protocol import (
+    CHAT,
+    CHAT_PATH,
+    COMPLETIONS,
+    COMPLETIONS_PATH,
+    SSE_HEADERS,
+    BadRequest,
+    Endpoint,
+    GenerationRequest,
+    error_body,
+)
+from assay.testing._rules import ReplyPlan, Rule, RuleSet, count_tokens, parse_rules, plan_reply
+
+OUTCOMES = ("ok", "429", "500", "hang", "truncate", "malformed", "401", "400", "404")
+"""Keys of ``by_outcome`` in :meth:`MockServer.stats`; every counted request lands in exactly one."""
+
+_JSON = "application/json"
+_SHUTDOWN_GRACE_S = 0.5  # stop() cuts in-flight streams and hangs after this; it is a test server
+_UNAUTHORIZED = error_body("Incorrect API key provided.", "invalid_request_error", "invalid_api_key")
+_RATE_LIMITED = error_body(
+    "Rate limit reached (injected by the assay mock server).", "requests", "rate_limit_exceeded"
+)
+_SERVER_ERROR = error_body("Internal server error (injected by the assay mock server).", "server_error")
+
+_Handler = Callable[[web.BaseRequest], Awaitable[web.StreamResponse]]
+
+
+def prompt_key(text: str) -> str:
+    """Key of ``prompt_counts``: the first 16 hex digits of the SHA-256 of the question text.
+
+    The question is the last user message (chat) or the prompt (completions); tests call this on
+    the text they sent to look up how often the server saw it, e.g. to count retries.
+    """
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+class _Stats:
+    """Request counters of the generation endpoints; touched only on the server's loop, so no lock."""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.requests_total = 0
+        self.by_endpoint = {CHAT_PATH: 0, COMPLETIONS_PATH: 0}
+        self.by_outcome = dict.fromkeys(OUTCOMES, 0)
+        self.prompt_counts: dict[str, int] = {}
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "requests_total": self.requests_total,
+            "by_endpoint": dict(self.by_endpoint),
+            "by_outcome": dict(self.by_outcome),
+            "prompt_counts": dict(self.prompt_counts),
+        }
+
+
+@dataclass(slots=True)
+class _Trace:
+    """One line of the ``record_path`` file. Times are ``time.perf_counter_ns()`` except *_unix_ns.
+
+    ``arrival_ns`` is when the handler started (headers parsed, body not yet read). ``chunk_ns`` has
+    one entry per streamed token chunk (one for a non-streamed body); chunks written together share
+    a timestamp. ``first_byte_unix_ns`` anchors the perf-counter times to the wall clock.
+    """
+
+    endpoint: str
+    arrival_ns: int
+    request_id: str = ""
+    outcome: str = ""
+    stream: bool = False
+    first_byte_ns: int | None = None
+    first_byte_unix_ns: int | None = None
+    chunk_ns: list[int] = field(default_factory=list)
+
+    def sent(self, chunks: int = 1) -> None:
+        now = time.perf_counter_ns()
+        if self.first_byte_ns is None:
+            self.first_byte_ns = now
+            self.first_byte_unix_ns = time.time_ns()
+        self.chunk_ns.extend([now] * chunks)
+
+
+async def _sleep_until(deadline: float) -> None:
+    """Sleep until ``time.perf_counter()`` reaches ``deadline``.
+
+    Loops because uvloop rounds timers to whole milliseconds and can wake up to 0.5 ms early.
+    """
+    while (remaining := deadline - time.perf_counter()) > 0:
+        await asyncio.sleep(remaining)
+
+
+def _drop(request: web.BaseRequest) -> None:
+    """Close the connection once what was written is flushed, leaving the response unfinished."""
+    transport = request.transport
+    if transport is not None:
+        transport.close()
+
+
+def _json(body: bytes, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    return web.Response(status=status, body=body, content_type=_JSON, headers=headers)
+
+
+class MockServer:
+    """The server, for use inside a running event loop.
+
+    Example:
+        >>> async with MockServer(ServerConfig(ttft_ms=50)) as server:  # doctest: +SKIP
+        ...     await call_model(base_url=server.url)
+    """
+
+    def __init__(self, config: ServerConfig | None = None) -> None:
+        self.config = cfg = config or ServerConfig()
+        self._rules = RuleSet(cfg.rules)
+        self._faults = FaultInjector(cfg.fault_probabilities(), cfg.seed)
+        self._stats = _Stats()
+        self._auth = None if cfg.api_key is None else f"Bearer {cfg.api_key}"
+        self._ttft_s = cfg.ttft_ms / 1000
+        self._itl_s = cfg.itl_ms / 1000
+        self._latency_s = cfg.latency_ms / 1000
+        self._next_id = 0
+        self._runner: web.ServerRunner | None = None
+        self._port: int | None = None
+        self._record: IO[bytes] | None = None
+        model_list = [{"id": m, "object": "model", "created": 0, "owned_by": "assay"} for m in cfg.models]
+        self._models_body = orjson.dumps({"object": "list", "data": model_list})
+        self._routes: dict[tuple[str, str], _Handler] = {
+            ("POST", CHAT_PATH): self._chat,
+            ("POST", COMPLETIONS_PATH): self._completions,
+            ("GET", "/v1/models"): self._models,
+            ("GET", "/health"): self._health,
+            ("GET", "/admin/stats"): self._admin_stats,
+            ("POST", "/admin/reset"): self._admin_reset,
+            ("GET", "/admin/rules"): self._admin_get_rules,
+            ("POST", "/admin/rules"): self._admin_set_rules,
+        }
+
+    async def __aenter__(self) -> MockServer:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.stop()
+
+    async def start(self) -> None:
+        """Bind and serve; with ``port=0`` the chosen port is in :attr:`port` afterwards.
+
+        Raises:
+            OSError: the address could not be bound.
+        """
+        # handler_cancellation: a client that gives up cancels its handler, as vLLM aborts the request.
+        low_level = web.Server(self._dispatch, handler_cancellation=True, access_log=None)
+        runner = web.ServerRunner(low_level, shutdown_timeout=_SHUTDOWN_GRACE_S)
+        await runner.setup()
+        try:
+            await web.TCPSite(runner, self.config.host, self.config.port, reuse_address=True).start()
+        except BaseException:
+            await runner.cleanup()
+            raise
+        self._runner = runner
+        self._port = int(runner.addresses[0][1])
+        if self.config.record_path is not None:
+            self._record = self.config.record_path.open("ab")
+
+    async def stop(self) -> None:
+        """Stop listening, cut in-flight requests after a short grace, and close the record file."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        if self._record is not None:
+            self._record.close()
+            self._record = None
+
+    @property
+    def port(self) -> int:
+        """The bound TCP port."""
+        if self._port is None:
+            raise RuntimeError("the mock server is not started")
+        return self._port
+
+    @property
+    def root_url(self) -> str:
+        """``http://host:port``, where ``/admin`` and ``/health`` live."""
+        host = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}.get(self.config.host, self.config.host)
+        return f"http://{f'[{host}]' if ':' in host else host}:{self.port}"
+
+    @property
+    def url(self) -> str:
+        """The OpenAI base URL, ``http://host:port/v1``."""
+        return self.root_url + "/v1"
+
+    @property
+    def rules(self) -> tuple[Rule, ...]:
+        """The rules in force."""
+        return self._rules.rules
+
+    def set_rules(self, rules: Iterable[Rule]) -> None:
+        """Replace all rules; requests already being answered keep their reply."""
+        self._rules = RuleSet(rules)
+
+    def stats(self) -> dict[str, Any]:
+        """Counters of the generation endpoints (``/v1/models`` and ``/admin`` are not counted).
+
+        Returns:
+            ``{"requests_total": int, "by_endpoint": {path: int}, "by_outcome": {outcome: int},
+            "prompt_counts": {prompt_key(question): int}}``. Every counted request has exactly one
+            outcome (see :data:`OUTCOMES`); ``prompt_counts`` includes faulted requests, so a
+            retried question shows how often it was asked.
+        """
+        return self._stats.snapshot()
+
+    def reset(self) -> None:
+        """Zero the counters and restart the fault RNG, as if freshly started (rules are kept)."""
+        self._stats.reset()
+        self._faults.reseed()
+
+    async def _dispatch(self, request: web.BaseRequest) -> web.StreamResponse:
+        handler = self._routes.get((request.method, request.path))
+        if handler is not None:
+            return await handler(request)
+        known_path = any(path == request.path for _, path in self._routes)
+        message = f"no route for {request.method} {request.path}"
+        return _json(error_body(message, "invalid_request_error"), 405 if known_path else 404)
+
+    async def _chat(self, request: web.BaseRequest) -> web.StreamResponse:
+        return await self._generate(request, CHAT)
+
+    async def _completions(self, request: web.BaseRequest) -> web.StreamResponse:
+        return await self._generate(request, COMPLETIONS)
+
+    async def _generate(self, request: web.BaseRequest, endpoint: Endpoint) -> web.StreamResponse:
+        start_ns = time.perf_counter_ns()
+        record = self._record
+        if record is None:
+            return await self._answer(request, endpoint, start_ns / 1e9, None)
+        trace = _Trace(endpoint=endpoint.path, arrival_ns=start_ns)
+        try:
+            return await self._answer(request, endpoint, start_ns / 1e9, trace)
+        finally:
+            if not record.closed:
+                record.write(orjson.dumps(trace) + b"\n")
+                record.flush()
+
+    def _count(self, outcome: str, trace: _Trace | None) -> None:
+        self._stats.by_outcome[outcome] += 1
+        if trace is not None:
+            trace.outcome = outcome
+
+    async def _answer(
+        self, request: web.BaseRequest, endpoint: Endpoint, start: float, trace: _Trace | None
+    ) -> web.StreamResponse:
+        """Check, count, draw a fault, then answer or fail one generation request."""
+        stats = self._stats
+        stats.requests_total += 1
+        stats.by_endpoint[endpoint.path] += 1
+        if self._auth is not None and request.headers.get("Authorization") != self._auth:
+            self._count("401", trace)
+            return _json(_UNAUTHORIZED, 401)
+        try:
+            req = endpoint.parse(await request.content.read())
+            model = self._resolve_model(req.model)
+        except BadRequest as exc:
+            self._count(str(exc.status), trace)
+            return _json(error_body(str(exc), "invalid_request_error", exc.code), exc.status)
+        key = prompt_key(req.question)
+        stats.prompt_counts[key] = stats.prompt_counts.get(key, 0) + 1
+        fault = self._faults.draw()
+        self._count("ok" if fault is None else fault.value, trace)
+        if fault is Fault.RATE_LIMIT:
+            retry_s = self.config.retry_after_s
+            return _json(
+                _RATE_LIMITED, 429, {"Retry-After": f"{retry_s:g}", "retry-after-ms": f"{retry_s * 1000:g}"}
+            )
+        if fault is Fault.SERVER_ERROR:
+            return _json(_SERVER_ERROR, 500)
+        if fault is Fault.HANG:
+            return await self._hang(request)
+        return await self._reply(request, endpoint, req, model, start, fault, trace)
+
+    async def _reply(
+        self,
+        request: web.BaseRequest,
+        endpoint: Endpoint,
+        req: GenerationRequest,
+        model: str,
+        start: float,
+        fault: Fault | None,
+        trace: _Trace | None,
+    ) -> web.StreamResponse:
+        """Plan the reply and send it on schedule, truncated or malformed if that fault was drawn."""
+        self._next_id += 1
+        request_id = f"{endpoint.id_prefix}{self._next_id}"
+        if trace is not None:
+            trace.request_id, trace.stream = request_id, req.stream
+        plan = self._plan(req, endpoint)
+        prompt_tokens = count_tokens(req.prompt_text)
+        usage = {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": plan.completion_tokens,
+            "total_tokens": prompt_tokens + plan.completion_tokens,
+        }
+        if req.stream:
+            head = endpoint.chunk_head(request_id, model)
+            if fault is Fault.MALFORMED:
+                frames = [endpoint.broken_frame(head)]
+            else:
+                frames = endpoint.token_frames(head, plan) or [b""]  # a completion may be empty
+                if fault is Fault.TRUNCATE:
+                    frames = frames[: len(frames) // 2]
+                else:
+                    frames[-1] += endpoint.trailer(
+                        head, plan.finish_reason, usage if req.include_usage else None
+                    )
+            return await self._send_stream(request, frames, start, fault, trace)
+        body = endpoint.full_body(request_id, model, plan, usage)
+        return await self._send_json(request, body, plan.completion_tokens, start, fault, trace)
+
+    def _resolve_model(self, requested: str | None) -> str:
+        if requested is None:
+            return self.config.models[0]
+        if self.config.strict_model and requested not in self.config.models:
+            raise BadRequest(f"The model `{requested}` does not exist.", 404, "model_not_found")
+        return requested
+
+    def _plan(self, req: GenerationRequest, endpoint: Endpoint) -> ReplyPlan:
+        rule = self._rules.match(req.question)
+        if rule is not None:
+            content, reasoning = rule.reply, (rule.reasoning if endpoint.chat else None)
+        else:
+            content, reasoning = (req.question if self.config.echo else self.config.default_reply), None
+        return plan_reply(content, reasoning, stop=req.stop, max_tokens=req.max_tokens)
+
+    async def _hang(self, request: web.BaseRequest) -> web.StreamResponse:
+        """Send nothing, not even headers, for ``hang_s``, then close: every client timeout can fire.
+
+        A client that gives up first cancels this handler. The returned response is never
+        delivered: the connection is closed by then and aiohttp discards the write.
+        """
+        try:
+            await asyncio.sleep(self.config.hang_s)
+        finally:
+            _drop(request)
+        return web.Response()
+
+    async def _send_json(
+        self,
+        request: web.BaseRequest,
+        body: bytes,
+        tokens: int,
+        start: float,
+        fault: Fault | None,
+        trace: _Trace | None,
+    ) -> web.StreamResponse:
+        await _sleep_until(start + self._ttft_s + self._itl_s * max(tokens - 1, 0) + self._latency_s)
+        if trace is not None:
+            trace.sent()
+        if fault is Fault.MALFORMED:
+            return _json(body[: len(body) // 2])
+        if fault is Fault.TRUNCATE:
+            # Announce the full length, send half, hang up: the client sees a short body.
+            response = web.StreamResponse(headers={"Content-Type": _JSON})
+            response.content_length = len(body)
+            await response.prepare(request)
+            await response.write(body[: len(body) // 2])
+            _drop(request)
+            return response
+        return _json(body)
+
+    async def _send_stream(
+        self,
+        request: web.BaseRequest,
+        frames: list[bytes],
+        start: float,
+        fault: Fault | None,
+        trace: _Trace | None,
+    ) -> web.StreamResponse:
+        """Write frame ``i`` at ``start + ttft + i * itl``; frames due together go in one write."""
+        if fault is None and self._ttft_s == 0 and self._itl_s == 0:
+            # Zero-latency fast path: headers, every chunk and the chunked terminator in one send.
+            whole = web.Response(body=b"".join(frames), headers=SSE_HEADERS)
+            whole.enable_chunked_encoding()
+            if trace is not None:
+                trace.sent(len(frames))
+            return whole
+        stream = web.StreamResponse(headers=SSE_HEADERS)
+        await stream.prepare(request)
+        first = start + self._ttft_s
+        if self._itl_s == 0:
+            await _sleep_until(first)
+            await stream.write(b"".join(frames))
+            if trace is not None:
+                trace.sent(len(frames))
+        else:
+            for i, frame in enumerate(frames):
+                await _sleep_until(first + i * self._itl_s)
+                await stream.write(frame)
+                if trace is not None:
+                    trace.sent()
+        if fault is Fault.TRUNCATE:
+            _drop(request)
+        return stream
+
+    async def _models(self, request: web.BaseRequest) -> web.StreamResponse:
+        if self._auth is not None and request.headers.get("Authorization") != self._auth:
+            return _json(_UNAUTHORIZED, 401)
+        return _json(self._models_body)
+
+    async def _health(self, request: web.BaseRequest) -> web.StreamResponse:
+        return web.Response(text="ok")
+
+    async def _admin_stats(self, request: web.BaseRequest) -> web.StreamResponse:
+        return _json(orjson.dumps(self.stats()))
+
+    async def _admin_reset(self, request: web.BaseRequest) -> web.StreamResponse:
+        self.reset()
+        return _json(b'{"ok":true}')
+
+    async def _admin_get_rules(self, request: web.BaseRequest) -> web.StreamResponse:
+        return _json(orjson.dumps([r.model_dump(exclude_none=True) for r in self._rules.rules]))
+
+    async def _admin_set_rules(self, request: web.BaseRequest) -> web.StreamResponse:
+        try:
+            rules = parse_rules(orjson.loads(await request.content.read()))
+        except (orjson.JSONDecodeError, ValidationError) as exc:
+            return _json(error_body(f"invalid rules: {exc}", "invalid_request_error"), 400)
+        self.set_rules(rules)
+        return _json(orjson.dumps({"rules": len(rules)}))

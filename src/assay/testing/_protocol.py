@@ -1,0 +1,210 @@
+"""The OpenAI wire format, as far as the mock server needs it: parse requests, encode responses.
+
+Streaming chunks are assembled from pre-encoded byte pieces instead of ``orjson.dumps`` of a dict
+per chunk: only the token text is encoded per chunk, which keeps a zero-latency server fast.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from assay.testing._rules import ReplyPlan
+
+CHAT_PATH = "/v1/chat/completions"
+COMPLETIONS_PATH = "/v1/completions"
+SSE_HEADERS = {"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
+DONE = b"data: [DONE]\n\n"
+_CHOICE_TAIL = b',"logprobs":null,"finish_reason":null}'
+_CHUNK_END = b"]}\n\n"
+
+
+def error_body(message: str, type_: str, code: str | None = None) -> bytes:
+    """An OpenAI-style error document, so clients raise the same exceptions as against OpenAI."""
+    return orjson.dumps({"error": {"message": message, "type": type_, "param": None, "code": code}})
+
+
+class BadRequest(Exception):
+    """The request cannot be answered; carries the HTTP status and OpenAI error code to send."""
+
+    def __init__(self, message: str, status: int = 400, code: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+
+
+@dataclass(slots=True)
+class GenerationRequest:
+    """The parts of a chat or completions request the mock server acts on; other fields are ignored."""
+
+    model: str | None
+    question: str
+    """What rules match and ``prompt_counts`` keys: the last user message, or the prompt."""
+    prompt_text: str
+    """What ``prompt_tokens`` counts: all message contents joined by newlines, or the prompt."""
+    stream: bool
+    include_usage: bool
+    max_tokens: int | None
+    stop: tuple[str, ...]
+
+
+def _content_text(content: Any) -> str:
+    """Text of a message ``content``: a string, or the text parts of a multimodal part list."""
+    if isinstance(content, str):
+        return content
+    if content is None:
+        return ""
+    if isinstance(content, list):
+        return "".join(p["text"] for p in content if isinstance(p, dict) and isinstance(p.get("text"), str))
+    raise BadRequest("message 'content' must be a string or a list of content parts")
+
+
+def _chat_prompt(body: dict[str, Any]) -> tuple[str, str]:
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not messages:
+        raise BadRequest("'messages' must be a non-empty list")
+    texts: list[str] = []
+    question: str | None = None
+    for message in messages:
+        if not isinstance(message, dict):
+            raise BadRequest("each message must be an object")
+        text = _content_text(message.get("content"))
+        texts.append(text)
+        if message.get("role") == "user":
+            question = text
+    return (texts[-1] if question is None else question), "\n".join(texts)
+
+
+def _completion_prompt(body: dict[str, Any]) -> tuple[str, str]:
+    prompt = body.get("prompt")
+    if isinstance(prompt, list) and len(prompt) == 1:
+        prompt = prompt[0]
+    if not isinstance(prompt, str):
+        raise BadRequest("'prompt' must be a string (the mock server serves one prompt per request)")
+    return prompt, prompt
+
+
+def _max_tokens(body: dict[str, Any]) -> int | None:
+    value = body.get("max_completion_tokens")
+    if value is None:
+        value = body.get("max_tokens")
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise BadRequest("'max_tokens' must be a non-negative integer")
+    return value
+
+
+def _stop(body: dict[str, Any]) -> tuple[str, ...]:
+    stop = body.get("stop")
+    if stop is None:
+        return ()
+    if isinstance(stop, str):
+        return (stop,)
+    if isinstance(stop, list) and all(isinstance(s, str) for s in stop):
+        return tuple(stop)
+    raise BadRequest("'stop' must be a string or a list of strings")
+
+
+class Endpoint:
+    """What differs between chat and completions: where the prompt is and how choices look."""
+
+    def __init__(self, path: str, *, chat: bool) -> None:
+        self.path = path
+        self.chat = chat
+        self.id_prefix = "chatcmpl-mock-" if chat else "cmpl-mock-"
+        self._object = "chat.completion" if chat else "text_completion"
+        self._chunk_object = b"chat.completion.chunk" if chat else b"text_completion"
+
+    def parse(self, raw: bytes) -> GenerationRequest:
+        """Decode and validate a request body.
+
+        Raises:
+            BadRequest: invalid JSON, no messages / prompt, or a wrongly typed known field.
+        """
+        try:
+            body = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            raise BadRequest(f"request body is not valid JSON: {exc}") from exc
+        if not isinstance(body, dict):
+            raise BadRequest("request body must be a JSON object")
+        question, prompt_text = _chat_prompt(body) if self.chat else _completion_prompt(body)
+        model = body.get("model")
+        if model is not None and not isinstance(model, str):
+            raise BadRequest("'model' must be a string")
+        options = body.get("stream_options")
+        return GenerationRequest(
+            model=model or None,
+            question=question,
+            prompt_text=prompt_text,
+            stream=bool(body.get("stream")),
+            include_usage=isinstance(options, dict) and bool(options.get("include_usage")),
+            max_tokens=_max_tokens(body),
+            stop=_stop(body),
+        )
+
+    def full_body(self, request_id: str, model: str, plan: ReplyPlan, usage: dict[str, int]) -> bytes:
+        """The non-streaming response document."""
+        choice: dict[str, Any] = {"index": 0}
+        if self.chat:
+            message: dict[str, Any] = {"role": "assistant", "content": plan.content}
+            if plan.reasoning is not None:
+                message["reasoning_content"] = plan.reasoning
+            choice["message"] = message
+        else:
+            choice["text"] = plan.content
+        choice.update(logprobs=None, finish_reason=plan.finish_reason)
+        document = {"id": request_id, "object": self._object, "created": int(time.time()), "model": model}
+        document.update(choices=[choice], usage=usage)
+        return orjson.dumps(document)
+
+    def chunk_head(self, request_id: str, model: str) -> bytes:
+        """Bytes every SSE chunk of one response starts with, up to and including ``"choices":[``."""
+        fields = b'{"id":%b,"object":"%b","created":%d,"model":%b,"choices":['
+        encoded = fields % (
+            orjson.dumps(request_id),
+            self._chunk_object,
+            int(time.time()),
+            orjson.dumps(model),
+        )
+        return b"data: " + encoded
+
+    def token_frames(self, head: bytes, plan: ReplyPlan) -> list[bytes]:
+        """One SSE chunk per token; in chat the role chunk rides with the first token."""
+        if not self.chat:
+            text = head + b'{"index":0,"text":'
+            return [text + orjson.dumps(t) + _CHOICE_TAIL + _CHUNK_END for t in plan.content_tokens]
+        tail = b"}" + _CHOICE_TAIL + _CHUNK_END
+        thought = head + b'{"index":0,"delta":{"reasoning_content":'
+        frames = [thought + orjson.dumps(t) + tail for t in plan.reasoning_tokens]
+        said = head + b'{"index":0,"delta":{"content":'
+        frames += [said + orjson.dumps(t) + tail for t in plan.content_tokens]
+        role = head + b'{"index":0,"delta":{"role":"assistant","content":""}' + _CHOICE_TAIL + _CHUNK_END
+        if not frames:
+            return [role]
+        frames[0] = role + frames[0]
+        return frames
+
+    def trailer(self, head: bytes, finish_reason: str, usage: dict[str, int] | None) -> bytes:
+        """The chunk carrying ``finish_reason``, the optional usage chunk, and ``[DONE]``."""
+        choice = b'{"index":0,"delta":{}' if self.chat else b'{"index":0,"text":""'
+        out = head + choice + b',"logprobs":null,"finish_reason":"%b"}' % finish_reason.encode() + _CHUNK_END
+        if usage is not None:
+            out += head + b'],"usage":' + orjson.dumps(usage) + b"}\n\n"
+        return out + DONE
+
+    def broken_frame(self, head: bytes) -> bytes:
+        """A ``data:`` line whose JSON stops mid-string, then ``[DONE]``: the malformed-stream fault."""
+        return (
+            head
+            + (b'{"index":0,"delta":{"content":"' if self.chat else b'{"index":0,"text":"')
+            + b"\n\n"
+            + DONE
+        )
+
+
+CHAT = Endpoint(CHAT_PATH, chat=True)
+COMPLETIONS = Endpoint(COMPLETIONS_PATH, chat=False)

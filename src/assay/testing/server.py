@@ -1,0 +1,54 @@
+"""An OpenAI-compatible mock server: deterministic answers, exact latencies, injected faults.
+
+The test-suite, the demo and the serving benchmarks need an "LLM" that answers instantly or with
+exact latencies, fails on demand and counts what it saw. This is it. It serves
+``POST /v1/chat/completions`` and ``POST /v1/completions`` (streaming or not), ``GET /v1/models``,
+``GET /health``, and an admin API: ``GET /admin/stats``, ``POST /admin/reset``,
+``GET|POST /admin/rules``.
+
+What it answers: the first :class:`Rule` matching the question (last user message, or prompt),
+else the question itself with ``echo``, else ``default_reply``; cut at a ``stop`` string or at
+``max_tokens`` mock tokens (see :data:`TOKEN_PATTERN`). When it answers and how it fails: see
+:class:`ServerConfig` and :class:`Fault`.
+
+Example:
+    >>> import openai
+    >>> config = ServerConfig(ttft_ms=20, rules=[Rule(contains="2+2", reply="4")])
+    >>> with run_server_in_thread(config) as srv:
+    ...     client = openai.OpenAI(base_url=srv.url, api_key="unused")
+    ...     question = [{"role": "user", "content": "2+2?"}]
+    ...     reply = client.chat.completions.create(model="mock-model", messages=question)
+    ...     reply.choices[0].message.content, srv.stats()["by_outcome"]["ok"]
+    ('4', 1)
+
+From a shell: ``assay mock-server --port 8000`` or ``python -m assay.testing.server --port 0``.
+"""
+
+from __future__ import annotations
+
+from assay.testing._app import OUTCOMES, MockServer, prompt_key
+from assay.testing._config import ServerConfig
+from assay.testing._faults import Fault
+from assay.testing._rules import TOKEN_PATTERN, Rule, count_tokens, load_rules, split_tokens
+from assay.testing._runner import ServerHandle, run_server_in_thread, serve_forever
+
+__all__ = [
+    "OUTCOMES",
+    "TOKEN_PATTERN",
+    "Fault",
+    "MockServer",
+    "Rule",
+    "ServerConfig",
+    "ServerHandle",
+    "count_tokens",
+    "load_rules",
+    "prompt_key",
+    "run_server_in_thread",
+    "serve_forever",
+    "split_tokens",
+]
+
+if __name__ == "__main__":
+    from assay.cli.mock_server import main
+
+    raise SystemExit(main())

@@ -1,0 +1,74 @@
+"""General-QA: EvalScope's query/response, question/answer, system and messages records; BLEU/ROUGE."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from tests.benchmarks.helpers import score, write_jsonl
+
+from assay.benchmarks import build_adapter
+from assay.errors import UserError
+from assay.scoring.text_metrics import TEXT_SIMILARITY_KEYS
+from assay.types import ChatMessage
+
+RECORDS = [
+    {"query": "中国的首都是哪里？", "response": "中国的首都是北京"},
+    {"question": "What is 2+2?", "answer": "4", "system": "Be brief."},
+    {"messages": [{"role": "system", "content": "S"}, {"role": "user", "content": "Hi"}], "answer": "Hello"},
+]
+
+
+@pytest.fixture
+def qa_dir(tmp_path: Path) -> Path:
+    write_jsonl(tmp_path / "example.jsonl", RECORDS)
+    return tmp_path
+
+
+def test_records_become_chats_exactly_as_evalscope_sends_them(qa_dir: Path) -> None:
+    adapter = build_adapter("general_qa", {"local_path": str(qa_dir), "subset_list": ["example"]})
+    samples = adapter.load()["example"]
+    assert [s.id for s in samples] == ["example-0", "example-1", "example-2"]
+    assert samples[0].input == [ChatMessage(role="user", content="中国的首都是哪里？")]  # no template applied
+    assert samples[1].input == [
+        ChatMessage(role="system", content="Be brief."),
+        ChatMessage(role="user", content="What is 2+2?"),
+    ]
+    assert samples[2].input == [ChatMessage(role="system", content="S"), ChatMessage(role="user", content="Hi")]
+    assert [s.target for s in samples] == ["中国的首都是北京", "4", "Hello"]
+
+
+def test_configured_system_prompt_goes_only_where_the_record_has_none(qa_dir: Path) -> None:
+    args = {"local_path": str(qa_dir), "subset_list": ["example"], "system_prompt": "You are helpful."}
+    samples = build_adapter("general_qa", args).load()["example"]
+    assert [m.content for m in samples[0].input] == ["You are helpful.", "中国的首都是哪里？"]
+    assert samples[1].input[0].content == "Be brief."
+    assert samples[2].input[0].content == "S"
+
+
+def test_a_user_prompt_template_is_applied(qa_dir: Path) -> None:
+    args = {"local_path": str(qa_dir), "subset_list": ["example"], "prompt_template": "请回答问题\n{question}"}
+    sample = build_adapter("general_qa", args).load()["example"][0]
+    assert sample.input[-1].content == "请回答问题\n中国的首都是哪里？"
+
+
+def test_score_reports_evalscope_bleu_and_rouge_keys(qa_dir: Path) -> None:
+    adapter = build_adapter("general_qa", {"local_path": str(qa_dir), "subset_list": ["example"]})
+    sample = adapter.load()["example"][0]
+    exact = score(adapter, sample, "中国的首都是北京")
+    assert set(exact.value) == set(TEXT_SIMILARITY_KEYS)
+    assert exact.value["Rouge-L-R"] == pytest.approx(1.0) and exact.extracted == "中国的首都是北京"
+    assert score(adapter, sample, "我不知道").value["Rouge-L-R"] < 0.5
+    only_rouge = build_adapter(
+        "general_qa", {"local_path": str(qa_dir), "subset_list": ["example"], "metric_list": ["Rouge"]}
+    )
+    assert all(key.startswith("Rouge") for key in score(only_rouge, sample, "北京").value)
+
+
+def test_record_without_reference_or_query_names_the_column(tmp_path: Path) -> None:
+    write_jsonl(tmp_path / "default.jsonl", [{"query": "Q?"}])
+    with pytest.raises(UserError, match=r"record 0 has no column 'answer'.*columns found: query"):
+        build_adapter("general_qa", {"local_path": str(tmp_path)}).load()
+    write_jsonl(tmp_path / "default.jsonl", [{"prompt": "Q?", "answer": "A"}])
+    with pytest.raises(UserError, match=r"no column 'query'.*columns found: prompt, answer"):
+        build_adapter("general_qa", {"local_path": str(tmp_path)}).load()
