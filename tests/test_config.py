@@ -96,3 +96,16 @@ def test_yaml_and_json_files_load(tmp_path: Path) -> None:
 def test_wrong_type_gives_one_line_error() -> None:
     with pytest.raises(UserError, match="repeats"):
         TaskConfig.from_any({"model": "m", "repeats": "many"})
+
+
+def test_masking_spares_counts_that_merely_mention_tokens() -> None:
+    masked = mask_secrets(
+        {"max_tokens": 64, "min_tokens": 1, "api_key": "k", "auth_token": "t", "headers": {"Authorization": "b"}}
+    )
+    assert masked == {
+        "max_tokens": 64,
+        "min_tokens": 1,
+        "api_key": "***",
+        "auth_token": "***",
+        "headers": {"Authorization": "***"},
+    }

@@ -206,14 +206,23 @@ def _deprecated(old: str, new: str) -> None:
     warnings.warn(f"TaskConfig '{old}' is deprecated; use '{new}' instead", DeprecationWarning, stacklevel=4)
 
 
-_SECRET_KEYS = re.compile(r"(api[_-]?key|token|secret|password|authorization)", re.IGNORECASE)
+#: Key names whose values are credentials. Matched as whole words at the end of the key, so counts
+#: such as ``max_tokens`` are never masked.
+_SECRET_KEYS = re.compile(
+    r"(^|[_-])(api[_-]?key|apikey|token|access[_-]?token|secret|client[_-]?secret|password|authorization)$",
+    re.IGNORECASE,
+)
 
 
 def mask_secrets(value: Any) -> Any:
     """Replace every secret-looking value (by key name) in nested dicts/lists with ``"***"``."""
     if isinstance(value, dict):
         return {
-            k: ("***" if _SECRET_KEYS.search(str(k)) and v not in (None, "", "EMPTY") else mask_secrets(v))
+            k: (
+                "***"
+                if _SECRET_KEYS.search(str(k)) and isinstance(v, str) and v not in ("", "EMPTY")
+                else mask_secrets(v)
+            )
             for k, v in value.items()
         }
     if isinstance(value, list):

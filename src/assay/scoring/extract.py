@@ -13,6 +13,7 @@ in both tools:
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
@@ -184,6 +185,9 @@ def extract_math_answer(text: str) -> str | None:
         '18'
     """
     from math_verify import ExprExtractionConfig, LatexExtractionConfig, parse  # heavy (SymPy)
+
+    # Math-Verify warns on every process start that its signal timer is off; we bound time ourselves.
+    logging.getLogger("math_verify").setLevel(logging.ERROR)
 
     text = text.strip()
     if not text:
