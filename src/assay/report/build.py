@@ -101,7 +101,7 @@ def _per_sample_metrics(
         row: dict[str, float] = {}
         names = list(metric_list) or sorted({k for s in ordered for k in s.get("value", {})})
         for name in names:
-            values = [float(s.get("value", {}).get(name, 0.0)) for s in ordered]
+            values = [_as_float(s.get("value", {}).get(name)) for s in ordered]
             answers = [s.get("extracted") for s in ordered]
             agg = aggregation if name == primary else "mean"
             for key, value in aggregate(agg, [SampleRepeats(values=values, answers=answers)], metric=name).items():
@@ -164,3 +164,8 @@ def _metric_score(
         stderr=stderr,
         categories=categories,
     )
+
+
+def _as_float(value: object) -> float | None:
+    """A repeat that lacks this metric carries no score (not a zero)."""
+    return float(value) if isinstance(value, (int, float)) else None

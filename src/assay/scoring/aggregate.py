@@ -158,21 +158,20 @@ def _mean_of(values: list[float]) -> AggregateValue:
     return AggregateValue(fsum(values) / len(values), len(values))
 
 
-def _mean_and_pass_at_k(per_sample: Sequence[SampleRepeats], metric: str) -> dict[str, AggregateValue]:
-    out = _mean(per_sample, metric)
-    for k, eligible in _eligible_by_k(per_sample):
-        # The estimator uses every scored attempt of the sample, not only the first k (EvalScope too).
-        values = [pass_at_k(len(s), sum(map(_is_correct, s)), k) for s in map(_scored, eligible)]
-        out[f"mean_{metric}_pass@{k}"] = _mean_of(values)
-    return out
+def _with_estimator(
+    estimator: Callable[[int, int, int], float], label: str
+) -> Callable[[Sequence[SampleRepeats], str], dict[str, AggregateValue]]:
+    """The mean plus ``estimator(n, c, k)`` averaged over samples, keyed ``mean_<metric>_<label><k>``."""
 
+    def aggregation(per_sample: Sequence[SampleRepeats], metric: str) -> dict[str, AggregateValue]:
+        out = _mean(per_sample, metric)
+        for k, eligible in _eligible_by_k(per_sample):
+            # n and c count every scored attempt of the sample, not only the first k (EvalScope too).
+            values = [estimator(len(s), sum(map(_is_correct, s)), k) for s in map(_scored, eligible)]
+            out[f"mean_{metric}_{label}{k}"] = _mean_of(values)
+        return out
 
-def _mean_and_pass_hat_k(per_sample: Sequence[SampleRepeats], metric: str) -> dict[str, AggregateValue]:
-    out = _mean(per_sample, metric)
-    for k, eligible in _eligible_by_k(per_sample):
-        values = [pass_hat_k(len(s), sum(map(_is_correct, s)), k) for s in map(_scored, eligible)]
-        out[f"mean_{metric}_pass^{k}"] = _mean_of(values)
-    return out
+    return aggregation
 
 
 def _vote(sample: SampleRepeats, k: int) -> float:
@@ -207,9 +206,9 @@ def _mean_and_vote_at_k(per_sample: Sequence[SampleRepeats], metric: str) -> dic
 
 _AGGREGATORS: dict[str, Callable[[Sequence[SampleRepeats], str], dict[str, AggregateValue]]] = {
     "mean": _mean,
-    "mean_and_pass_at_k": _mean_and_pass_at_k,
+    "mean_and_pass_at_k": _with_estimator(pass_at_k, "pass@"),
     "mean_and_vote_at_k": _mean_and_vote_at_k,
-    "mean_and_pass_hat_k": _mean_and_pass_hat_k,
+    "mean_and_pass_hat_k": _with_estimator(pass_hat_k, "pass^"),
 }
 
 #: Aggregation names accepted in ``dataset_args[<bench>]["aggregation"]`` (EvalScope's spelling).
