@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.benchmarks.helpers import prompt_of, score, toy_mcq_meta, write_jsonl
 
 from assay.benchmarks import MultipleChoiceAdapter, build_adapter, register_benchmark
 from assay.errors import UserError
 from assay.types import GenerateConfig, Sample, SampleStatus
+from tests.benchmarks.helpers import prompt_of, score, toy_mcq_meta, write_jsonl
 
 NAME = "toy_mcq_bases"
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tests.benchmarks.helpers import prompt_of, score, write_jsonl
-from tests.conftest import shared_data
 
 from assay.benchmarks import build_adapter
 from assay.types import SampleStatus
+from tests.benchmarks.helpers import prompt_of, score, write_jsonl
+from tests.conftest import shared_data
 
 # EvalScope 1.14.1: prompt(question, choices, MultipleChoiceTemplate.SINGLE_ANSWER) for Mercury_7175875.
 EVALSCOPE_FIRST_CHALLENGE = (

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.benchmarks.helpers import toy_mcq_meta
 
 from assay.benchmarks import (
     MultipleChoiceAdapter,
@@ -21,6 +20,7 @@ from assay.benchmarks import (
 )
 from assay.errors import UserError
 from assay.types import Sample
+from tests.benchmarks.helpers import toy_mcq_meta
 
 
 def test_importing_the_package_loads_no_benchmark_module_and_no_heavy_library() -> None:

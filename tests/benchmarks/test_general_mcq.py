@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tests.benchmarks.helpers import prompt_of, score, write_jsonl
 
 from assay.benchmarks import build_adapter
 from assay.errors import UserError
+from tests.benchmarks.helpers import prompt_of, score, write_jsonl
 
 # EvalScope 1.14.1: prompt(question, choices, MultipleChoiceTemplate.CHINESE_SINGLE_ANSWER_TEMPLATE).
 EVALSCOPE_ZH_SINGLE = (

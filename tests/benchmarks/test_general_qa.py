@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tests.benchmarks.helpers import score, write_jsonl
 
 from assay.benchmarks import build_adapter
 from assay.errors import UserError
 from assay.scoring.text_metrics import TEXT_SIMILARITY_KEYS
 from assay.types import ChatMessage
+from tests.benchmarks.helpers import score, write_jsonl
 
 RECORDS = [
     {"query": "中国的首都是哪里？", "response": "中国的首都是北京"},

@@ -8,12 +8,12 @@ import shutil
 from pathlib import Path
 
 import pytest
-from tests.benchmarks.helpers import prompt_of, score, write_jsonl
-from tests.conftest import shared_data
 
 from assay.benchmarks import BenchmarkAdapter, build_adapter
 from assay.errors import UserError
 from assay.types import Sample, SampleStatus
+from tests.benchmarks.helpers import prompt_of, score, write_jsonl
+from tests.conftest import shared_data
 
 # EvalScope 1.14.1: PROMPT_TEMPLATE.format(question=...) for the first test record.
 EVALSCOPE_0SHOT_FIRST = (

@@ -5,10 +5,9 @@ from __future__ import annotations
 import collections
 from pathlib import Path
 
+from assay.benchmarks import build_adapter, get_benchmark_meta
 from tests.benchmarks.helpers import prompt_of, score, write_jsonl
 from tests.conftest import shared_data
-
-from assay.benchmarks import build_adapter, get_benchmark_meta
 
 # EvalScope 1.14.1: prompt(question, choices, FEW_SHOT_TEMPLATE + SINGLE_ANSWER_COT, fewshot=...) with the
 # five abstract_algebra dev examples rendered by format_example(), for the first abstract_algebra test item.

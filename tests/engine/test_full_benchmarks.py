@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.conftest import shared_data
 
 from assay import TaskConfig, run_task
 from assay.testing.server import Rule, ServerConfig, run_server_in_thread
+from tests.conftest import shared_data
 
 LETTERS = "ABCDEFGHIJ"
 

@@ -85,7 +85,10 @@ def test_resume_with_a_different_generation_config_is_refused_and_explained(tmp_
         # a transport-only change (timeout, stream) reuses everything
         srv.reset()
         same = config(
-            srv.url, tmp_path, use_cache=str(tmp_path), generation_config={"max_tokens": 64, "timeout": 9, "stream": True}
+            srv.url,
+            tmp_path,
+            use_cache=str(tmp_path),
+            generation_config={"max_tokens": 64, "timeout": 9, "stream": True},
         )
         run_task(same, show_progress=False)
         assert srv.stats()["requests_total"] == 0

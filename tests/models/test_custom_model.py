@@ -35,9 +35,7 @@ class ReverseWords:
     A real one would call a local library or a proprietary HTTP API here.
     """
 
-    def __init__(
-        self, model: str, api_url: str | None = None, api_key: str | None = None, **model_args: Any
-    ) -> None:
+    def __init__(self, model: str, api_url: str | None = None, api_key: str | None = None, **model_args: Any) -> None:
         self.model_name = model
         self.upper = bool(model_args.get("upper", False))
 

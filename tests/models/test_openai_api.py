@@ -106,9 +106,7 @@ def test_bad_api_url_is_a_user_error() -> None:
         OpenAIAPI("m", api_url="localhost:8000/v1")
 
 
-def test_client_survives_successive_event_loops(
-    server: ServerHandle, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_client_survives_successive_event_loops(server: ServerHandle, caplog: pytest.LogCaptureFixture) -> None:
     """A notebook runs asyncio.run per cell; each must work and none may leak the old pool."""
     model = OpenAIAPI("mock-model", api_url=server.base_url)
 
@@ -219,9 +217,7 @@ def test_api_key_falls_back_to_environment(monkeypatch: pytest.MonkeyPatch) -> N
 def test_retryable_failure_is_retried_until_success(fault: str, stream: bool) -> None:
     # Seed 1 draws 0.134 then 0.847: the first request fails, the second is answered.
     with serve(seed=1, **{fault: 0.5}) as srv:
-        out = ask(
-            OpenAIAPI("mock-model", api_url=srv.base_url), stream=stream, retries=3, retry_interval=0.001
-        )
+        out = ask(OpenAIAPI("mock-model", api_url=srv.base_url), stream=stream, retries=3, retry_interval=0.001)
         stats = srv.stats()
     assert (out.text, out.error, out.attempts) == ("The answer is 4.", None, 2)
     assert stats["requests_total"] == 2 and stats["by_outcome"]["ok"] == 1
@@ -234,9 +230,7 @@ def test_retryable_failure_is_retried_until_success(fault: str, stream: bool) ->
 @pytest.mark.parametrize("stream", [False, True])
 def test_persistent_failure_gives_up_after_all_retries(fault: str, message: str, stream: bool) -> None:
     with serve(**{fault: 1.0}) as srv:
-        out = ask(
-            OpenAIAPI("mock-model", api_url=srv.base_url), stream=stream, retries=2, retry_interval=0.001
-        )
+        out = ask(OpenAIAPI("mock-model", api_url=srv.base_url), stream=stream, retries=2, retry_interval=0.001)
         assert srv.stats()["requests_total"] == 3
     assert out.text == "" and out.attempts == 3
     assert out.error is not None and message in out.error and "3 attempts" in out.error
@@ -317,9 +311,7 @@ def test_fault_mix_under_concurrency_ends_with_every_correct_answer() -> None:
 # -- check() ---------------------------------------------------------------------------------------
 
 
-def test_check_passes_against_a_healthy_server(
-    server: ServerHandle, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_check_passes_against_a_healthy_server(server: ServerHandle, caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.WARNING):
         asyncio.run(OpenAIAPI("mock-model", api_url=server.base_url).check())
     assert caplog.text == ""

@@ -102,9 +102,7 @@ def srv() -> Iterator[ServerHandle]:
 
 
 def client(handle: ServerHandle, **kwargs: Any) -> openai.OpenAI:
-    return openai.OpenAI(
-        base_url=handle.url, api_key=kwargs.pop("api_key", "unused"), max_retries=0, **kwargs
-    )
+    return openai.OpenAI(base_url=handle.url, api_key=kwargs.pop("api_key", "unused"), max_retries=0, **kwargs)
 
 
 # -- tokens and rules (pure) -----------------------------------------------------------------------
@@ -224,9 +222,7 @@ def test_completions_non_stream_and_stream(srv: ServerHandle) -> None:
 
 @pytest.mark.parametrize("stream", [False, True])
 @pytest.mark.parametrize("field_name", ["max_tokens", "max_completion_tokens"])
-def test_max_tokens_truncates_with_finish_reason_length(
-    srv: ServerHandle, stream: bool, field_name: str
-) -> None:
+def test_max_tokens_truncates_with_finish_reason_length(srv: ServerHandle, stream: bool, field_name: str) -> None:
     reply = call(srv.url + "/chat/completions", chat("capital of France", stream=stream, **{field_name: 2}))
     if stream:
         chunks = reply.chunks()
@@ -284,10 +280,7 @@ def test_echo_replies_with_the_last_user_message_or_prompt() -> None:
             {"role": "user", "content": "first"},
             {"role": "user", "content": "say this back"},
         ]
-        assert (
-            api.chat.completions.create(model="m", messages=messages).choices[0].message.content
-            == "say this back"
-        )
+        assert api.chat.completions.create(model="m", messages=messages).choices[0].message.content == "say this back"
         assert api.completions.create(model="m", prompt="echo me").choices[0].text == "echo me"
 
 
@@ -309,9 +302,7 @@ def test_models_endpoint_lists_served_models_and_strict_mode_rejects_others() ->
         assert [m.id for m in api.models.list()] == ["a", "b"]
         with pytest.raises(openai.NotFoundError):
             api.chat.completions.create(model="c", messages=[{"role": "user", "content": "hi"}])
-        assert (
-            api.chat.completions.create(model="b", messages=[{"role": "user", "content": "hi"}]).model == "b"
-        )
+        assert api.chat.completions.create(model="b", messages=[{"role": "user", "content": "hi"}]).model == "b"
         assert handle.stats()["by_outcome"]["404"] == 1
 
 
@@ -396,9 +387,7 @@ def test_hang_fault_sends_nothing_so_the_client_times_out(stream: bool) -> None:
 
 
 def test_truncated_stream_breaks_off_without_done() -> None:
-    with run_server_in_thread(
-        ServerConfig(p_truncate=1.0, default_reply="one two three four five six")
-    ) as handle:
+    with run_server_in_thread(ServerConfig(p_truncate=1.0, default_reply="one two three four five six")) as handle:
         reply = call(handle.url + "/chat/completions", chat("hi", stream=True))
         assert reply.status == 200 and isinstance(reply.error, aiohttp.ClientPayloadError)
         assert "[DONE]" not in reply.events()
@@ -468,27 +457,19 @@ def test_stats_count_endpoints_outcomes_and_prompts_and_reset_zeroes_them(srv: S
 
     before, after = asyncio.run(over_http())
     assert before == stats
-    assert (
-        after["requests_total"] == 0
-        and after["prompt_counts"] == {}
-        and set(after["by_outcome"].values()) == {0}
-    )
+    assert after["requests_total"] == 0 and after["prompt_counts"] == {} and set(after["by_outcome"].values()) == {0}
 
 
 def test_rules_can_be_replaced_at_runtime_from_python_and_over_http(srv: ServerHandle) -> None:
     srv.set_rules([Rule(contains="France", reply="replaced")])
     assert (
-        call(srv.url + "/chat/completions", chat("capital of France")).json()["choices"][0]["message"][
-            "content"
-        ]
+        call(srv.url + "/chat/completions", chat("capital of France")).json()["choices"][0]["message"]["content"]
         == "replaced"
     )
     reply = call(srv.root_url + "/admin/rules", [{"regex": "^cap", "reply": "via http"}])
     assert reply.status == 200 and reply.json() == {"rules": 1}
     assert (
-        call(srv.url + "/chat/completions", chat("capital of France")).json()["choices"][0]["message"][
-            "content"
-        ]
+        call(srv.url + "/chat/completions", chat("capital of France")).json()["choices"][0]["message"]["content"]
         == "via http"
     )
     assert call(srv.root_url + "/admin/rules", [{"reply": "no matcher"}]).status == 400
@@ -509,9 +490,7 @@ def test_stream_first_token_waits_ttft_and_tokens_are_spaced_by_itl() -> None:
 
 
 def test_non_stream_reply_waits_ttft_plus_itl_per_token_plus_latency() -> None:
-    with run_server_in_thread(
-        ServerConfig(ttft_ms=50, itl_ms=20, latency_ms=40, default_reply="a b c")
-    ) as handle:
+    with run_server_in_thread(ServerConfig(ttft_ms=50, itl_ms=20, latency_ms=40, default_reply="a b c")) as handle:
         start = time.perf_counter()
         reply = call(handle.url + "/completions", {"prompt": "hi"})
         assert time.perf_counter() - start >= 0.050 + 2 * 0.020 + 0.040
@@ -520,15 +499,11 @@ def test_non_stream_reply_waits_ttft_plus_itl_per_token_plus_latency() -> None:
 
 def test_record_file_has_one_line_per_request_with_chunk_times(tmp_path: Path) -> None:
     path = tmp_path / "timings.jsonl"
-    with run_server_in_thread(
-        ServerConfig(record_path=path, ttft_ms=20, itl_ms=5, default_reply="a b c")
-    ) as handle:
+    with run_server_in_thread(ServerConfig(record_path=path, ttft_ms=20, itl_ms=5, default_reply="a b c")) as handle:
         call(handle.url + "/chat/completions", chat("hi", stream=True))
         call(handle.url + "/completions", {"prompt": "hi"})
     streamed, plain = (json.loads(line) for line in path.read_text().splitlines())
-    assert (
-        streamed["outcome"] == "ok" and streamed["stream"] and streamed["request_id"].startswith("chatcmpl-")
-    )
+    assert streamed["outcome"] == "ok" and streamed["stream"] and streamed["request_id"].startswith("chatcmpl-")
     assert len(streamed["chunk_ns"]) == 3 and streamed["chunk_ns"] == sorted(streamed["chunk_ns"])
     assert streamed["first_byte_ns"] == streamed["chunk_ns"][0]
     for i, sent_ns in enumerate(streamed["chunk_ns"]):  # token i is due at arrival + ttft + i * itl
@@ -559,16 +534,11 @@ def test_cli_prints_the_listening_line_serves_and_exits_cleanly_on_sigterm(tmp_p
         "--itl-ms",
         "1",
     ]
-    with subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
-    ) as proc:
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) as proc:
         assert proc.stdout is not None
         line = proc.stdout.readline().strip()
         assert line.startswith("assay mock-server listening on http://127.0.0.1:") and line.endswith("/v1")
         url = line.rsplit(" ", 1)[1]
-        assert (
-            call(url + "/chat/completions", chat("ping?")).json()["choices"][0]["message"]["content"]
-            == "pong"
-        )
+        assert call(url + "/chat/completions", chat("ping?")).json()["choices"][0]["message"]["content"] == "pong"
         proc.terminate()
         assert proc.wait(timeout=10) == 0

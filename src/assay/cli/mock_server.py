@@ -21,9 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the mock-server flags to ``parser`` (shared by ``assay mock-server`` and ``python -m``)."""
     net = parser.add_argument_group("network")
     net.add_argument("--host", default="127.0.0.1", help="interface to bind (default: %(default)s)")
-    net.add_argument(
-        "--port", type=int, default=8000, help="TCP port, 0 picks a free one (default: %(default)s)"
-    )
+    net.add_argument("--port", type=int, default=8000, help="TCP port, 0 picks a free one (default: %(default)s)")
     net.add_argument("--api-key", default=None, help="require 'Authorization: Bearer KEY'")
 
     reply = parser.add_argument_group("replies")
@@ -38,16 +36,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     reply.add_argument("--strict-model", action="store_true", help="404 for models not given with --model")
     reply.add_argument("--rules", default=None, metavar="FILE", help="JSON or JSONL file of reply rules")
     reply.add_argument("--default-reply", default="ANSWER: A", help="reply when no rule matches")
-    reply.add_argument(
-        "--echo", action="store_true", help="reply with the last user message when no rule matches"
-    )
+    reply.add_argument("--echo", action="store_true", help="reply with the last user message when no rule matches")
 
     timing = parser.add_argument_group("timing")
     timing.add_argument("--ttft-ms", type=float, default=0.0, help="time to first token, ms")
     timing.add_argument("--itl-ms", type=float, default=0.0, help="inter-token latency, ms")
-    timing.add_argument(
-        "--latency-ms", type=float, default=0.0, help="extra delay of non-streaming replies, ms"
-    )
+    timing.add_argument("--latency-ms", type=float, default=0.0, help="extra delay of non-streaming replies, ms")
     timing.add_argument("--record", default=None, metavar="FILE", help="append per-request timings (JSONL)")
 
     faults = parser.add_argument_group("faults (probabilities per request, summing to at most 1)")
@@ -58,13 +52,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         ("truncate", "a response cut off halfway"),
         ("malformed", "a 200 whose JSON is broken"),
     ):
-        faults.add_argument(
-            f"--p-{code}", type=float, default=0.0, metavar="P", help=f"probability of {what}"
-        )
+        faults.add_argument(f"--p-{code}", type=float, default=0.0, metavar="P", help=f"probability of {what}")
     faults.add_argument("--retry-after-s", type=float, default=0.0, help="Retry-After sent with 429s, s")
-    faults.add_argument(
-        "--hang-s", type=float, default=3600.0, help="how long a hung request stays silent, s"
-    )
+    faults.add_argument("--hang-s", type=float, default=3600.0, help="how long a hung request stays silent, s")
     faults.add_argument("--seed", type=int, default=0, help="seed of the fault RNG (default: %(default)s)")
 
 

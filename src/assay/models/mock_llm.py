@@ -95,9 +95,7 @@ class MockLLM:
             answer = self._reply
         if isinstance(answer, ModelOutput):
             return answer
-        prompt_tokens = (
-            sum(len(m.content.split()) for m in input) if isinstance(input, list) else len(input.split())
-        )
+        prompt_tokens = sum(len(m.content.split()) for m in input) if isinstance(input, list) else len(input.split())
         completion_tokens = len(answer.split())
         return ModelOutput(
             text=answer,

@@ -240,8 +240,7 @@ class OpenAIAPI:
                 status, raw, probed = await self._probe_generation(session, timeout)
         except aiohttp.ClientConnectorError as exc:
             raise UserError(
-                f"cannot reach the model server at {self.base_url} ({_connect_failure(exc)}); "
-                "start it or fix --api-url"
+                f"cannot reach the model server at {self.base_url} ({_connect_failure(exc)}); start it or fix --api-url"
             ) from None
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
             raise UserError(
@@ -330,9 +329,7 @@ class OpenAIAPI:
                 "fix --api-url (it usually ends in /v1) or --model"
             )
         if not 200 <= status < 300:
-            logger.warning(
-                "model server at %s answered %s with HTTP %d: %s", self.base_url, probed, status, message
-            )
+            logger.warning("model server at %s answered %s with HTTP %d: %s", self.base_url, probed, status, message)
         elif probed == "GET /models":
             self._warn_if_unlisted(raw)
 
@@ -343,8 +340,7 @@ class OpenAIAPI:
             return
         if listed and self.model_name not in listed:
             logger.warning(
-                "model %r is not among those the server at %s lists (%s)%s; continuing, some servers "
-                "accept any name",
+                "model %r is not among those the server at %s lists (%s)%s; continuing, some servers accept any name",
                 self.model_name,
                 self.base_url,
                 ", ".join(map(str, listed[:8])),
@@ -441,11 +437,7 @@ class _SSEStream:
         )
 
     def _general_event(self, event: bytes) -> None:
-        data = [
-            line[6:] if line[5:6] == b" " else line[5:]
-            for line in event.split(b"\n")
-            if line.startswith(b"data:")
-        ]
+        data = [line[6:] if line[5:6] == b" " else line[5:] for line in event.split(b"\n") if line.startswith(b"data:")]
         if data:
             self._event(b"\n".join(data))
 
@@ -634,9 +626,7 @@ async def _close_at_loop_shutdown(session: aiohttp.ClientSession) -> AsyncGenera
         await session.close()
 
 
-async def _close_pool(
-    closer: AsyncGenerator[None, None] | None, loop: asyncio.AbstractEventLoop | None
-) -> None:
+async def _close_pool(closer: AsyncGenerator[None, None] | None, loop: asyncio.AbstractEventLoop | None) -> None:
     """Close a pool made by :meth:`OpenAIAPI._get_session`, from whichever loop we are on now."""
     if closer is None or loop is None:
         return

@@ -42,9 +42,7 @@ OUTCOMES = ("ok", "429", "500", "hang", "truncate", "malformed", "401", "400", "
 _JSON = "application/json"
 _SHUTDOWN_GRACE_S = 0.5  # stop() cuts in-flight streams and hangs after this; it is a test server
 _UNAUTHORIZED = error_body("Incorrect API key provided.", "invalid_request_error", "invalid_api_key")
-_RATE_LIMITED = error_body(
-    "Rate limit reached (injected by the assay mock server).", "requests", "rate_limit_exceeded"
-)
+_RATE_LIMITED = error_body("Rate limit reached (injected by the assay mock server).", "requests", "rate_limit_exceeded")
 _SERVER_ERROR = error_body("Internal server error (injected by the assay mock server).", "server_error")
 
 _Handler = Callable[[web.BaseRequest], Awaitable[web.StreamResponse]]
@@ -295,9 +293,7 @@ class MockServer:
         self._count("ok" if fault is None else fault.value, trace)
         if fault is Fault.RATE_LIMIT:
             retry_s = self.config.retry_after_s
-            return _json(
-                _RATE_LIMITED, 429, {"Retry-After": f"{retry_s:g}", "retry-after-ms": f"{retry_s * 1000:g}"}
-            )
+            return _json(_RATE_LIMITED, 429, {"Retry-After": f"{retry_s:g}", "retry-after-ms": f"{retry_s * 1000:g}"})
         if fault is Fault.SERVER_ERROR:
             return _json(_SERVER_ERROR, 500)
         if fault is Fault.HANG:
@@ -335,9 +331,7 @@ class MockServer:
                 if fault is Fault.TRUNCATE:
                     frames = frames[: len(frames) // 2]
                 else:
-                    frames[-1] += endpoint.trailer(
-                        head, plan.finish_reason, usage if req.include_usage else None
-                    )
+                    frames[-1] += endpoint.trailer(head, plan.finish_reason, usage if req.include_usage else None)
             return await self._send_stream(request, frames, start, fault, trace)
         body = endpoint.full_body(request_id, model, plan, usage)
         return await self._send_json(request, body, plan.completion_tokens, start, fault, trace)

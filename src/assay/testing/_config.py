@@ -34,9 +34,7 @@ class ServerConfig(BaseModel):
     api_key: str | None = Field(
         default=None, description="If set, requests must send `Authorization: Bearer <key>` or get 401."
     )
-    ttft_ms: float = Field(
-        default=0.0, ge=0, description="Delay from request arrival to the first token, ms."
-    )
+    ttft_ms: float = Field(default=0.0, ge=0, description="Delay from request arrival to the first token, ms.")
     itl_ms: float = Field(default=0.0, ge=0, description="Delay between consecutive tokens, ms.")
     latency_ms: float = Field(
         default=0.0, ge=0, description="Extra fixed delay added to non-streaming responses only, ms."

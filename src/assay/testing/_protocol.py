@@ -198,12 +198,7 @@ class Endpoint:
 
     def broken_frame(self, head: bytes) -> bytes:
         """A ``data:`` line whose JSON stops mid-string, then ``[DONE]``: the malformed-stream fault."""
-        return (
-            head
-            + (b'{"index":0,"delta":{"content":"' if self.chat else b'{"index":0,"text":"')
-            + b"\n\n"
-            + DONE
-        )
+        return head + (b'{"index":0,"delta":{"content":"' if self.chat else b'{"index":0,"text":"') + b"\n\n" + DONE
 
 
 CHAT = Endpoint(CHAT_PATH, chat=True)

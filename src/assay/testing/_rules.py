@@ -54,9 +54,7 @@ class Rule(BaseModel):
     contains: str | None = Field(
         default=None, description="Matches when this is a substring of the question (case-sensitive)."
     )
-    regex: str | None = Field(
-        default=None, description="Matches when this Python regex `re.search`es the question."
-    )
+    regex: str | None = Field(default=None, description="Matches when this Python regex `re.search`es the question.")
     reply: str = Field(description="The assistant content sent back when the rule matches.")
     reasoning: str | None = Field(
         default=None,
@@ -175,9 +173,7 @@ class ReplyPlan:
         return len(self.reasoning_tokens) + len(self.content_tokens)
 
 
-def plan_reply(
-    content: str, reasoning: str | None, *, stop: tuple[str, ...], max_tokens: int | None
-) -> ReplyPlan:
+def plan_reply(content: str, reasoning: str | None, *, stop: tuple[str, ...], max_tokens: int | None) -> ReplyPlan:
     """Shape a reply the way an engine would: cut at the first stop string, then at ``max_tokens``.
 
     The stop string itself is not included, as in the OpenAI API. Applying the stop cut first and

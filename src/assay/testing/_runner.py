@@ -94,9 +94,7 @@ class ServerHandle:
         self._thread.join(_CALL_TIMEOUT_S)
 
 
-def run_server_in_thread(
-    config: ServerConfig | None = None, *, start_timeout_s: float = 10.0
-) -> ServerHandle:
+def run_server_in_thread(config: ServerConfig | None = None, *, start_timeout_s: float = 10.0) -> ServerHandle:
     """Start a mock server on a daemon thread and return once it accepts connections.
 
     Example:
