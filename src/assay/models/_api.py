@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol, TypeVar, runtime_checkable
 
+from assay.registry import Registry
 from assay.types import ChatMessage, GenerateConfig, ModelOutput
 
 
@@ -47,16 +48,13 @@ class ModelAPI(Protocol):
 ModelFactory = Callable[..., ModelAPI]
 F = TypeVar("F", bound=ModelFactory)
 
-_MODEL_APIS: dict[str, ModelFactory] = {}
-
-#: Built-in backends, imported only when first asked for so ``assay --help`` stays instant.
-_BUILTIN: dict[str, str] = {
-    "openai_api": "assay.models.openai_api",
-    "mock_llm": "assay.models.mock_llm",
-}
-
-#: EvalScope's older names for the same backends.
-ALIASES: dict[str, str] = {"service": "openai_api", "server": "openai_api"}
+#: Built-in backends are imported only when first asked for, so ``assay --help`` stays instant.
+#: ``service`` and ``server`` are EvalScope's older names for ``openai_api``.
+_MODEL_APIS: Registry[ModelFactory] = Registry(
+    "eval_type / model backend",
+    builtin={"openai_api": "assay.models.openai_api", "mock_llm": "assay.models.mock_llm"},
+    aliases={"service": "openai_api", "server": "openai_api"},
+)
 
 
 def register_model_api(name: str) -> Callable[[F], F]:
@@ -77,7 +75,7 @@ def register_model_api(name: str) -> Callable[[F], F]:
     """
 
     def decorate(factory: F) -> F:
-        _MODEL_APIS[name] = factory
+        _MODEL_APIS.register(name)(factory)
         return factory
 
     return decorate
@@ -85,19 +83,9 @@ def register_model_api(name: str) -> Callable[[F], F]:
 
 def get_model_api(name: str) -> ModelFactory:
     """Find a backend by name, importing built-ins lazily; unknown names raise ``UserError``."""
-    import importlib
-
-    from assay.errors import UserError, did_you_mean
-
-    name = ALIASES.get(name, name)
-    if name not in _MODEL_APIS and name in _BUILTIN:
-        importlib.import_module(_BUILTIN[name])
-    if name not in _MODEL_APIS:
-        known = sorted(set(_MODEL_APIS) | set(_BUILTIN))
-        raise UserError(f"unknown eval_type / model backend {name!r}{did_you_mean(name, known)}")
-    return _MODEL_APIS[name]
+    return _MODEL_APIS.get(name)
 
 
 def registered_model_apis() -> list[str]:
     """Names of every backend known now (built-ins included)."""
-    return sorted(set(_MODEL_APIS) | set(_BUILTIN))
+    return _MODEL_APIS.names()

@@ -1,0 +1,1 @@
+"""`assay perf`: an exact, fast, self-checking serving benchmark (EvalScope-compatible)."""
