@@ -11,14 +11,15 @@ from assay.cli._parser import ArgumentParser
 
 def build_parser() -> argparse.ArgumentParser:
     """The top-level parser with every sub-command registered."""
-    from assay.cli import benchmark_info, eval_cmd, mock_server
+    from assay.cli import benchmark_info, eval_cmd, mock_server, perf_cmd
 
     parser = ArgumentParser(
         prog="assay",
-        description="Assay: fast, exact, reproducible LLM evaluation (EvalScope-compatible).",
+        description="Assay: fast, exact, reproducible LLM evaluation and serving benchmarks (EvalScope-compatible).",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
     eval_cmd.register(sub)
+    perf_cmd.register(sub)
     benchmark_info.register(sub)
     mock_server.register(sub)
     return parser

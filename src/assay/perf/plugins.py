@@ -77,7 +77,10 @@ _DATASETS: Registry[type] = Registry(
         "line_by_line": "assay.perf.datasets.line_by_line",
         "random": "assay.perf.datasets.random_tokens",
         "speed_benchmark": "assay.perf.datasets.speed_benchmark",
+        "speed_benchmark_long": "assay.perf.datasets.speed_benchmark",
         "sharegpt": "assay.perf.datasets.sharegpt",
+        "share_gpt_zh": "assay.perf.datasets.sharegpt",
+        "share_gpt_en": "assay.perf.datasets.sharegpt",
         "custom": "assay.perf.datasets.custom",
     },
 )
@@ -85,8 +88,12 @@ _APIS: Registry[type] = Registry(
     "--api",
     builtin={
         "openai": "assay.perf.apis.openai_chat",
+        "local": "assay.perf.apis.openai_chat",
+        "local_vllm": "assay.perf.apis.openai_chat",
         "openai_completions": "assay.perf.apis.openai_completions",
         "embeddings": "assay.perf.apis.embeddings",
+        "embedding": "assay.perf.apis.embeddings",
+        "openai_embedding": "assay.perf.apis.embeddings",
         "custom": "assay.perf.apis.custom",
     },
 )

@@ -1,0 +1,259 @@
+"""One run of a sweep: prepare the requests, send them, then parse, measure, store and report.
+
+Everything that costs CPU happens before or after the load, never during it: prompts are read and
+request bodies encoded up front (one ``bytes`` per request), and the records are parsed by the API
+plugin, stored in ``benchmark_data.db`` and turned into metrics once the last response is in.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.console import Console
+
+from assay.errors import UserError
+from assay.perf._records import Outcome, ParsedResponse, RequestRecord
+from assay.perf.arguments import PerfArguments, RunSpec
+from assay.perf.client import Endpoint, Sender, endpoint_url, open_session
+from assay.perf.metrics import RunMetrics, compute_run_metrics
+from assay.perf.plugins import ApiPlugin, Prompt, get_api_plugin, get_prompt_source
+from assay.perf.progress import RunProgress
+from assay.perf.scheduler import LocalFlag, arrival_offsets_ns
+from assay.perf.selfcheck import SelfCheck, assess
+from assay.perf.workers import LoadPlan, LoadResult, choose_num_workers, new_event_loop_run, run_in_process
+
+#: Seconds requests in flight may still take after Ctrl-C (a second Ctrl-C cancels them at once).
+DRAIN_S = 10.0
+
+
+@dataclass
+class Probe:
+    """What the connection test learned: one request's latency and response chunks."""
+
+    latency_s: float
+    chunks: int
+
+
+@dataclass
+class RunResult:
+    """One finished (or interrupted) run."""
+
+    spec: RunSpec
+    run_dir: Path
+    args: PerfArguments
+    metrics: RunMetrics
+    selfcheck: SelfCheck
+    interrupted: bool
+
+
+def make_endpoint(args: PerfArguments, plugin: ApiPlugin) -> Endpoint:
+    """The URL (with the API's default path when ``--url`` is a base URL), headers and timeouts.
+
+    ``--tokenize-prompt`` sends token ids, which only ``/completions`` accepts: a chat URL is
+    switched to it, as EvalScope does (``Arguments._resolve_tokenize_prompt_url``).
+    """
+    url = endpoint_url(args.url, plugin.default_path)
+    if args.tokenize_prompt and url.rstrip("/").endswith("/chat/completions"):
+        url = url.rstrip("/").removesuffix("chat/completions") + "completions"
+    return Endpoint(
+        url=url,
+        headers=plugin.headers(),
+        connect_timeout_s=args.connect_timeout,
+        read_timeout_s=args.read_timeout,
+        total_timeout_s=args.total_timeout,
+    )
+
+
+def check_connection(args: PerfArguments) -> Probe:
+    """Send one real request before anything runs; any failure is a one-line :class:`UserError`.
+
+    Unlike EvalScope, which retries every 10 s for up to ``--total-timeout`` (6 hours by default),
+    a refused connection or an error status stops at once: that is almost always a wrong URL, port,
+    model name or key, and the user should hear so immediately.
+    """
+    from assay.perf.datasets import uses_chat_messages
+
+    plugin = get_api_plugin(args)
+    # EvalScope's test message; the dataset is not read yet, so a wrong URL is reported as such.
+    chat = uses_chat_messages(args)
+    prompt = Prompt(messages=[{"role": "user", "content": "hello"}]) if chat else Prompt(text="hello")
+    endpoint = make_endpoint(args, plugin)
+    record = RequestRecord(-1, 0, None, 0, 0)
+
+    async def once() -> None:
+        async with open_session(endpoint) as session:
+            await Sender(session, endpoint).send(plugin.build_body(prompt), record)
+
+    new_event_loop_run(once)
+    where = endpoint.url
+    skip = "(--no-test-connection skips this check)"
+    if record.outcome is Outcome.CONNECT_ERROR:
+        raise UserError(f"cannot connect to {where}: {record.error}; is the server running and --url right?")
+    if record.outcome is Outcome.TIMEOUT:
+        raise UserError(f"the test request to {where} timed out ({record.error}) {skip}")
+    if record.outcome is Outcome.HTTP_ERROR:
+        hint = {401: "check --api-key", 403: "check --api-key", 404: "check --url and --model"}.get(record.status or 0)
+        raise UserError(f"the test request to {where} failed: {record.error}" + (f"; {hint}" if hint else ""))
+    if record.outcome is not Outcome.OK:
+        raise UserError(f"the test request to {where} failed: {record.error} {skip}")
+    parsed = plugin.parse(record)
+    if parsed.failure is not None:
+        reason = parsed.failure_reason or parsed.failure.value
+        raise UserError(f"{where} answered, but not as --api {args.api} expects ({reason}) {skip}")
+    return Probe(latency_s=(record.end_ns - record.start_ns) / 1e9, chunks=len(record.chunks))
+
+
+def _prompts(args: PerfArguments, total: int) -> list[Prompt]:
+    """``total`` prompts from the prompt source, cycling it when it has fewer (as EvalScope does)."""
+    prompts: list[Prompt] = []
+    for prompt in get_prompt_source(args).prompts():
+        prompts.append(prompt)
+        if len(prompts) >= total:
+            return prompts
+    if not prompts:
+        raise UserError(f"--dataset {args.dataset} gave no prompts")
+    return [prompts[i % len(prompts)] for i in range(total)]
+
+
+def _schedule(args: PerfArguments, spec: RunSpec, warmup: int) -> list[int] | None:
+    """Send offsets by request number, or None for an unpaced closed loop."""
+    if spec.rate <= 0:
+        return None
+    seed = (args.seed if args.seed is not None else 0) * 10_007 + spec.index * 2
+    if not spec.open_loop:
+        return arrival_offsets_ns(spec.number + warmup, spec.rate, args.burstiness, seed)
+    # Open loop: the warmup is its own phase with its own schedule, as in EvalScope.
+    warm = arrival_offsets_ns(warmup, spec.rate, args.burstiness, seed + 1)
+    return warm + arrival_offsets_ns(spec.number, spec.rate, args.burstiness, seed)
+
+
+def prepare(args: PerfArguments, spec: RunSpec) -> tuple[LoadPlan, list[Prompt], ApiPlugin]:
+    """Everything one run sends, encoded before the clock starts."""
+    run_args = args.for_run(spec)
+    plugin = get_api_plugin(run_args)
+    warmup = args.warmup_count(spec.number)
+    prompts = _prompts(run_args, spec.number + warmup)
+    plan = LoadPlan(
+        endpoint=make_endpoint(run_args, plugin),
+        bodies=[plugin.build_body(p) for p in prompts],
+        warmup=warmup,
+        parallel=spec.parallel,
+        schedule_ns=_schedule(args, spec, warmup),
+        open_loop=spec.open_loop,
+        duration_s=args.duration,
+        drain_s=DRAIN_S,
+    )
+    return plan, prompts, plugin
+
+
+def _rate_estimate(spec: RunSpec, probe: Probe | None) -> float | None:
+    """Requests/s the client may have to drive (an upper bound), for the auto worker count."""
+    ceiling = spec.parallel / probe.latency_s if probe is not None and probe.latency_s > 0 else None
+    if spec.rate > 0:
+        return spec.rate if spec.open_loop or ceiling is None else min(spec.rate, ceiling)
+    return ceiling
+
+
+def execute(
+    args: PerfArguments, spec: RunSpec, plan: LoadPlan, probe: Probe | None, show_progress: bool
+) -> tuple[LoadResult, int]:
+    """Send the load with the chosen number of workers, showing progress; returns the result and wall offset."""
+    workers = choose_num_workers(
+        args.num_workers,
+        plan,
+        rate_estimate=_rate_estimate(spec, probe),
+        chunks_per_request=probe.chunks if probe is not None else 1.0,
+    )
+    sink: list[RequestRecord] = []
+    wall_offset_ns = time.time_ns() - time.perf_counter_ns()
+    with RunProgress(spec.name, len(plan.bodies), sink, stream=args.stream, enabled=show_progress) as bar:
+        if workers == 1:
+            result = run_in_process(plan, sink, LocalFlag(), bar.tick)
+        else:
+            from assay.perf._pool import run_in_processes
+
+            result = run_in_processes(plan, workers, sink, bar.tick)
+    return result, wall_offset_ns
+
+
+def finish_records(records: list[RequestRecord], prompts: list[Prompt], stream: bool, wall_offset_ns: int) -> None:
+    """Fill in what the hot path left out: the prompt, its known length, stream flag, wall clock."""
+    records.sort(key=lambda r: r.request_id)
+    for record in records:
+        prompt = prompts[record.request_id]
+        record.prompt = _prompt_payload(prompt)
+        record.prompt_tokens_expected = prompt.prompt_tokens
+        record.stream = stream
+        record.wall_offset_ns = wall_offset_ns
+
+
+def _prompt_payload(prompt: Prompt) -> str | list[int]:
+    if prompt.token_ids is not None:
+        return prompt.token_ids
+    if prompt.text is not None:
+        return prompt.text
+    return "\n".join(str(m.get("content", "")) for m in prompt.messages or [])
+
+
+def parse_records(plugin: ApiPlugin, records: list[RequestRecord]) -> list[ParsedResponse]:
+    """The plugin's reading of each answered record (failed ones have nothing to read)."""
+    return [plugin.parse(r) if r.outcome is Outcome.OK else ParsedResponse() for r in records]
+
+
+def measure(
+    spec: RunSpec,
+    result: LoadResult,
+    parsed: list[ParsedResponse],
+    token_counter: Callable[[str], int] | None,
+) -> tuple[RunMetrics, SelfCheck]:
+    """Metrics and the client self-check, merged into one summary."""
+    check = assess(result.health, result.records, open_loop=spec.open_loop)
+    metrics = compute_run_metrics(
+        result.records,
+        parsed,
+        parallel=spec.parallel,
+        rate=spec.rate,
+        open_loop=spec.open_loop,
+        token_counter=token_counter,
+    )
+    extra: dict[str, float | int | str | None] = dict(check.to_summary())
+    if result.interrupted:
+        extra["Interrupted"] = "yes: stopped by Ctrl-C, partial results"
+    for problem in result.problems:
+        extra.setdefault("Client Problems", problem)
+    return metrics.with_extra(extra), check
+
+
+def run_one(
+    args: PerfArguments,
+    spec: RunSpec,
+    run_dir: Path,
+    *,
+    probe: Probe | None,
+    console: Console,
+    show_progress: bool,
+    token_counter: Callable[[str], int] | None,
+) -> RunResult:
+    """Run, store and report one run of the sweep."""
+    from assay.perf.report import print_run, write_run_outputs
+    from assay.perf.storage import RecordStore
+
+    plan, prompts, plugin = prepare(args, spec)
+    result, wall_offset_ns = execute(args, spec, plan, probe, show_progress)
+    finish_records(result.records, prompts, args.stream, wall_offset_ns)
+    parsed = parse_records(plugin, result.records)
+    metrics, check = measure(spec, result, parsed, token_counter)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    database = run_dir / "benchmark_data.db"
+    database.unlink(missing_ok=True)  # --no-timestamp reruns replace, never mix, records
+    run_args = args.for_run(spec)
+    store = RecordStore(database)
+    store.write(result.records)
+    store.write_meta(run_args, run=spec.name, client_selfcheck=check.to_summary())
+    write_run_outputs(run_dir, run_args, metrics)
+    console.print(f"[bold]{spec.name}[/bold]  →  {run_dir}")
+    print_run(metrics, console)
+    return RunResult(spec, run_dir, run_args, metrics, check, result.interrupted)

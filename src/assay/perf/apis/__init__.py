@@ -1,0 +1,16 @@
+"""Built-in API plugins of ``assay perf`` (``--api``), and the pieces to write your own.
+
+Each module registers one protocol with :func:`assay.perf.plugins.register_api` and is imported
+only when its name is used: ``openai`` (chat completions), ``openai_completions``, ``embeddings``
+and ``custom``. A plugin builds each request's bytes before the run and parses the raw, timestamped
+chunks after it; :func:`split_events` and :func:`parse_openai_record` are the parsing parts a new
+plugin can reuse.
+"""
+
+from __future__ import annotations
+
+from assay.perf.apis._openai_parse import parse_openai_record
+from assay.perf.apis._sse import SseEvent, SseStream, split_events
+from assay.perf.apis.custom import CustomApi
+
+__all__ = ["CustomApi", "SseEvent", "SseStream", "parse_openai_record", "split_events"]

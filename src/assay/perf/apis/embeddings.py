@@ -1,0 +1,91 @@
+"""``--api embeddings``: OpenAI-compatible ``/embeddings``, never streamed.
+
+EvalScope's ``openai_embedding`` / ``embedding`` plugin (``evalscope/perf/plugin/api/openai_embedding_api.py``):
+the body is ``{"input": ..., "model": ...}`` with ``--extra-args`` merged (e.g. ``dimensions``,
+``encoding_format``); no sampling flags, no ``stream``. The input is the prompt's text; a chat prompt
+gives its messages' text contents (one string when there is one, else a list, as EvalScope); token
+ids (``--tokenize-prompt``) are sent as a token array, which the OpenAI API accepts.
+
+The reply carries no generated tokens: ``usage.prompt_tokens`` (else ``total_tokens``) is the input
+count and the completion count is 0. The whole body is one event, at the arrival of its last
+chunk, carrying zero output tokens, so time to first token equals latency as for any
+non-streamed reply. ``streams = False`` tells the engine not to treat these requests as streams.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import orjson
+
+from assay.errors import UserError
+from assay.perf._records import Outcome, ParsedResponse, RequestRecord
+from assay.perf.apis._body import encode_json, json_headers, prompt_token_ids
+from assay.perf.apis._openai_parse import error_message, http_error_reason
+from assay.perf.arguments import PerfArguments
+from assay.perf.datasets._base import content_text
+from assay.perf.plugins import Prompt, register_api
+
+
+@register_api("embeddings")
+@register_api("embedding")
+@register_api("openai_embedding")
+class Embeddings:
+    """Embedding requests: one input per request."""
+
+    default_path: ClassVar[str] = "/embeddings"
+    #: Embedding responses are one JSON body, never an SSE stream.
+    streams: ClassVar[bool] = False
+
+    def __init__(self, args: PerfArguments) -> None:
+        self.args = args
+        self._headers = json_headers(args)
+
+    def build_body(self, prompt: Prompt) -> bytes:
+        """``{"input": ..., "model": ...}`` plus ``--extra-args``."""
+        document: dict[str, Any] = {"input": self._input(prompt), "model": self.args.model}
+        document.update(self.args.extra_args)
+        return encode_json(document)
+
+    def headers(self) -> dict[str, str]:
+        """``Content-Type``, ``--headers`` and ``Authorization: Bearer <--api-key>``."""
+        return dict(self._headers)
+
+    def parse(self, record: RequestRecord) -> ParsedResponse:
+        """Usage and failures of a finished request (an embedding has no text)."""
+        if record.status is not None and not 200 <= record.status < 300:
+            return ParsedResponse(failure=Outcome.HTTP_ERROR, failure_reason=http_error_reason(record))
+        body = b"".join(record.chunks)
+        if not body.strip():
+            return ParsedResponse(failure=Outcome.BROKEN_STREAM, failure_reason="empty response body")
+        try:
+            document = orjson.loads(body)
+        except orjson.JSONDecodeError as exc:
+            return ParsedResponse(failure=Outcome.MALFORMED, failure_reason=f"response body is not JSON ({exc})")
+        if not isinstance(document, dict):
+            return ParsedResponse(failure=Outcome.MALFORMED, failure_reason="response body is not a JSON object")
+        message = error_message(document)
+        if message is not None:
+            return ParsedResponse(
+                failure=Outcome.HTTP_ERROR, failure_reason=f"error document in a 200 response: {message}"
+            )
+        if not isinstance(document.get("data"), list):
+            return ParsedResponse(failure=Outcome.MALFORMED, failure_reason="response has no 'data' list of embeddings")
+        usage = document["usage"] if isinstance(document.get("usage"), dict) else {}
+        prompt_tokens = usage.get("prompt_tokens") or usage.get("total_tokens")
+        return ParsedResponse(
+            token_event_ns=[record.chunk_ns[-1]],
+            tokens_per_event=[0],
+            usage_prompt_tokens=prompt_tokens if isinstance(prompt_tokens, int) else None,
+            usage_completion_tokens=0,
+        )
+
+    def _input(self, prompt: Prompt) -> str | list[str] | list[int]:
+        if self.args.tokenize_prompt or prompt.token_ids is not None:
+            return prompt_token_ids(prompt, self.args.tokenizer_path)
+        if prompt.text is not None:
+            return prompt.text
+        if prompt.messages is not None:
+            texts = [content_text(message.get("content")) for message in prompt.messages]
+            return texts[0] if len(texts) == 1 else texts
+        raise UserError("the prompt source yielded a prompt without messages, text or token ids")
