@@ -19,7 +19,7 @@ from assay.perf._records import Outcome, ParsedResponse, RequestRecord
 from assay.perf.arguments import PerfArguments, RunSpec
 from assay.perf.client import Endpoint, Sender, endpoint_url, open_session
 from assay.perf.metrics import RunMetrics, compute_run_metrics
-from assay.perf.plugins import ApiPlugin, Prompt, get_api_plugin, get_prompt_source
+from assay.perf.plugins import ApiPlugin, Prompt, get_api_plugin, get_prompt_source, prompt_source_api
 from assay.perf.progress import RunProgress
 from assay.perf.scheduler import LocalFlag, arrival_offsets_ns
 from assay.perf.selfcheck import SelfCheck, assess
@@ -47,6 +47,21 @@ class RunResult:
     metrics: RunMetrics
     selfcheck: SelfCheck
     interrupted: bool
+
+
+def adapt_to_dataset(args: PerfArguments) -> PerfArguments:
+    """Switch to the protocol a prompt source needs, as EvalScope does for ``speed_benchmark``.
+
+    ``speed_benchmark`` measures raw prompt lengths, so it uses ``/completions``: with the default
+    ``--api openai`` a chat URL becomes the completions URL and the completions plugin is used.
+    """
+    needed = prompt_source_api(args.dataset)
+    if needed is None or args.api == needed or args.api != "openai":
+        return args
+    url = args.url.rstrip("/")
+    if url.endswith("/chat/completions"):
+        url = url.removesuffix("chat/completions") + "completions"
+    return args.model_copy(update={"api": needed, "url": url})
 
 
 def make_endpoint(args: PerfArguments, plugin: ApiPlugin) -> Endpoint:
@@ -106,16 +121,38 @@ def check_connection(args: PerfArguments) -> Probe:
     return Probe(latency_s=(record.end_ns - record.start_ns) / 1e9, chunks=len(record.chunks))
 
 
-def _prompts(args: PerfArguments, total: int) -> list[Prompt]:
-    """``total`` prompts from the prompt source, cycling it when it has fewer (as EvalScope does)."""
-    prompts: list[Prompt] = []
-    for prompt in get_prompt_source(args).prompts():
-        prompts.append(prompt)
-        if len(prompts) >= total:
-            return prompts
-    if not prompts:
-        raise UserError(f"--dataset {args.dataset} gave no prompts")
-    return [prompts[i % len(prompts)] for i in range(total)]
+class PromptFeed:
+    """The prompt source of a whole sweep, read once and continued from run to run.
+
+    Each run takes the next prompts rather than starting the source again: with ``--seed`` a fresh
+    ``random`` source would repeat the same prompts every run, and a server's prefix cache would then
+    answer later runs from cache, distorting TTFT. A finite source is cycled, as EvalScope does.
+    """
+
+    def __init__(self, args: PerfArguments) -> None:
+        self._source = iter(get_prompt_source(args).prompts())
+        self._seen: list[Prompt] = []
+        self._exhausted = False
+        self._next = 0
+        self._dataset = args.dataset
+
+    def take(self, total: int) -> list[Prompt]:
+        """The next ``total`` prompts."""
+        prompts: list[Prompt] = []
+        while len(prompts) < total and not self._exhausted:
+            prompt = next(self._source, None)
+            if prompt is None:
+                self._exhausted = True
+                break
+            self._seen.append(prompt)
+            prompts.append(prompt)
+        if len(prompts) < total:
+            if not self._seen:
+                raise UserError(f"--dataset {self._dataset} gave no prompts")
+            for _ in range(total - len(prompts)):
+                prompts.append(self._seen[self._next % len(self._seen)])
+                self._next += 1
+        return prompts
 
 
 def _schedule(args: PerfArguments, spec: RunSpec, warmup: int) -> list[int] | None:
@@ -130,12 +167,14 @@ def _schedule(args: PerfArguments, spec: RunSpec, warmup: int) -> list[int] | No
     return warm + arrival_offsets_ns(spec.number, spec.rate, args.burstiness, seed)
 
 
-def prepare(args: PerfArguments, spec: RunSpec) -> tuple[LoadPlan, list[Prompt], ApiPlugin]:
+def prepare(
+    args: PerfArguments, spec: RunSpec, feed: PromptFeed | None = None
+) -> tuple[LoadPlan, list[Prompt], ApiPlugin]:
     """Everything one run sends, encoded before the clock starts."""
     run_args = args.for_run(spec)
     plugin = get_api_plugin(run_args)
     warmup = args.warmup_count(spec.number)
-    prompts = _prompts(run_args, spec.number + warmup)
+    prompts = (feed or PromptFeed(run_args)).take(spec.number + warmup)
     plan = LoadPlan(
         endpoint=make_endpoint(run_args, plugin),
         bodies=[plugin.build_body(p) for p in prompts],
@@ -236,14 +275,16 @@ def run_one(
     console: Console,
     show_progress: bool,
     token_counter: Callable[[str], int] | None,
+    feed: PromptFeed | None = None,
 ) -> RunResult:
     """Run, store and report one run of the sweep."""
     from assay.perf.report import print_run, write_run_outputs
     from assay.perf.storage import RecordStore
 
-    plan, prompts, plugin = prepare(args, spec)
+    plan, prompts, plugin = prepare(args, spec, feed)
     result, wall_offset_ns = execute(args, spec, plan, probe, show_progress)
-    finish_records(result.records, prompts, args.stream, wall_offset_ns)
+    # Some protocols never stream (embeddings), whatever --stream says.
+    finish_records(result.records, prompts, args.stream and getattr(plugin, "streams", True), wall_offset_ns)
     parsed = parse_records(plugin, result.records)
     metrics, check = measure(spec, result, parsed, token_counter)
     run_dir.mkdir(parents=True, exist_ok=True)

@@ -119,6 +119,12 @@ def register_api(name: str) -> Callable[[S], S]:
     return decorate
 
 
+def prompt_source_api(dataset: str) -> str | None:
+    """The ``--api`` a prompt source needs, if it declares one (``speed_benchmark``: completions)."""
+    api = getattr(_DATASETS.get(dataset), "api", None)
+    return api if isinstance(api, str) else None
+
+
 def get_prompt_source(args: PerfArguments) -> PromptSource:
     """Instantiate the prompt source named by ``args.dataset``."""
     cls: Any = _DATASETS.get(args.dataset)

@@ -32,7 +32,7 @@ from typing import Any
 
 from rich.console import Console
 
-from assay.perf._run import Probe, RunResult, check_connection, run_one
+from assay.perf._run import Probe, PromptFeed, RunResult, adapt_to_dataset, check_connection, run_one
 from assay.perf.arguments import PerfArguments, RunSpec
 from assay.perf.sla import Selection, SlaTuner, average_results, parse_sla_params
 from assay.perf.visualizer import Visualizer, open_visualizer
@@ -77,6 +77,7 @@ def run_perf(args: PerfArguments, *, console: Console | None = None, show_progre
     from assay.perf.tokenizer import load_token_counter
 
     console = console or Console()
+    args = adapt_to_dataset(args)
     now = datetime.now()
     root = output_root(args, now)
     if args.sla_auto_tune:
@@ -86,6 +87,7 @@ def run_perf(args: PerfArguments, *, console: Console | None = None, show_progre
     root.mkdir(parents=True, exist_ok=True)
     sweep = SweepResult(root)
     visualizer = open_visualizer(args, root, args.name or f"{args.model_id}_{now:%Y%m%d_%H%M%S}")
+    feed = PromptFeed(args.for_run(args.runs()[0]))
 
     def one(spec: RunSpec, run_dir: Path) -> RunResult:
         result = run_one(
@@ -96,6 +98,7 @@ def run_perf(args: PerfArguments, *, console: Console | None = None, show_progre
             console=console,
             show_progress=show_progress,
             token_counter=token_counter,
+            feed=feed,
         )
         sweep.runs.append(result)
         if visualizer is not None:

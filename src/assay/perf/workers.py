@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from assay.perf._records import RequestRecord
-from assay.perf.client import Endpoint, Sender, open_session
+from assay.perf.client import Endpoint, Sender, open_session, preconnect
 from assay.perf.scheduler import Budget, Flag, Load, LocalBudget, LocalFlag, Phase
 from assay.perf.selfcheck import HealthMeter, WorkerHealth
 
@@ -160,6 +160,8 @@ async def run_worker(
     sent = max_in_flight = 0
     async with open_session(plan.endpoint) as session:
         sender = Sender(session, plan.endpoint)
+        # Closed loop: every user's connection exists before the clock starts (see preconnect).
+        await preconnect(session, plan.endpoint, max((load.users or load.cap or 0) for load in phases))
         for k, load in enumerate(phases):
             start_ns = phase_start(k)
             if k == len(phases) - 1:
