@@ -23,7 +23,6 @@ Example:
 from __future__ import annotations
 
 import json
-import re
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -32,6 +31,7 @@ from typing import Any
 
 from rich.console import Console
 
+from assay.config import safe_filename
 from assay.perf._run import Probe, PromptFeed, RunResult, adapt_to_dataset, check_connection, run_one
 from assay.perf.arguments import PerfArguments, RunSpec
 from assay.perf.sla import Selection, SlaTuner, average_results, parse_sla_params
@@ -62,7 +62,8 @@ class _Interrupted(Exception):
 
 def output_root(args: PerfArguments, now: datetime | None = None) -> Path:
     """EvalScope's result folder (``perf/utils/db_util.py:get_output_path``)."""
-    name = re.sub(r'[<>:"|?*\\/\0]', "_", args.name or args.model_id)
+    # One safe path component; "./" (transformers serve's model name) becomes "model", not the root.
+    name = safe_filename(args.name or args.model_id)
     if args.no_timestamp:
         return Path(args.outputs_dir) / name
     return Path(args.outputs_dir) / (now or datetime.now()).strftime("%Y%m%d_%H%M%S") / name
