@@ -166,3 +166,25 @@ def test_ctrl_c_drains_writes_partial_results_and_exits_130(tmp_path: Path, work
     assert data["Interrupted"].startswith("yes")
     assert (run_dir / "benchmark_data.db").stat().st_size > 0
     assert (run_dir.parent / "perf_report.html").exists()
+
+
+def test_failed_requests_get_one_warning_line_naming_their_classes(capsys: pytest.CaptureFixture[str]) -> None:
+    from types import SimpleNamespace
+
+    from assay.cli.perf_cmd import _warn_about_failures
+
+    summary = {"Total Requests": 10, "Failed Requests": 7, "Failed: connect error": 6, "Failed: timeout": 1}
+    bad = SimpleNamespace(
+        metrics=SimpleNamespace(full_summary=lambda: summary), spec=SimpleNamespace(name="parallel_4_number_10"),
+        run_dir="out/parallel_4_number_10",
+    )  # fmt: skip
+    good = SimpleNamespace(
+        metrics=SimpleNamespace(full_summary=lambda: {"Total Requests": 3, "Failed Requests": 0}),
+        spec=SimpleNamespace(name="x"), run_dir="y",
+    )  # fmt: skip
+    _warn_about_failures([bad, good])
+    lines = capsys.readouterr().err.splitlines()
+    assert lines == [
+        "assay: parallel_4_number_10: 7 of 10 requests failed (6 connect error, 1 timeout); the server stopped "
+        "answering or refused connections; partial results are in out/parallel_4_number_10"
+    ]

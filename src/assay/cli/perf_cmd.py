@@ -205,4 +205,24 @@ def run(args: argparse.Namespace) -> int:
     if result.interrupted:
         sys.stderr.write(f"assay: interrupted; what was measured is written to {result.root}\n")
         return 130
+    _warn_about_failures(result.runs)
     return 0
+
+
+def _warn_about_failures(runs: list[Any]) -> None:
+    """One line per run with failed requests, naming the classes, so a dead server is not missed."""
+    for run in runs:
+        summary = run.metrics.full_summary()
+        failed = summary.get("Failed Requests") or 0
+        if not failed:
+            continue
+        classes = ", ".join(
+            f"{value} {key.removeprefix('Failed: ')}"
+            for key, value in summary.items()
+            if key.startswith("Failed: ") and value
+        )
+        hint = "; the server stopped answering or refused connections" if "connect error" in classes else ""
+        sys.stderr.write(
+            f"assay: {run.spec.name}: {failed} of {summary.get('Total Requests')} requests failed ({classes}){hint}; "
+            f"partial results are in {run.run_dir}\n"
+        )
