@@ -542,3 +542,48 @@ def test_cli_prints_the_listening_line_serves_and_exits_cleanly_on_sigterm(tmp_p
         assert call(url + "/chat/completions", chat("ping?")).json()["choices"][0]["message"]["content"] == "pong"
         proc.terminate()
         assert proc.wait(timeout=10) == 0
+
+
+def test_arrival_is_stamped_per_request_even_when_a_body_arrives_late(tmp_path: Path) -> None:
+    """The trace's arrival is the first bytes of *this* request: never a stale stamp from the last body.
+
+    Request 1 sends its headers and body in two writes (so a later packet of it reaches the server
+    after its handler took the arrival stamp); request 2 follows on the same connection. By
+    causality, request 2's arrival cannot precede the moment the client started sending it.
+    """
+    import json as _json
+    import socket
+    import time
+
+    record = tmp_path / "trace.jsonl"
+    body = _json.dumps({"model": "m", "messages": [{"role": "user", "content": "hi"}]}).encode()
+    head = (
+        f"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode()
+    with (
+        run_server_in_thread(ServerConfig(record_path=record)) as srv,
+        socket.create_connection(("127.0.0.1", srv.port)) as sock,
+    ):
+        sock.sendall(head)
+        time.sleep(0.05)
+        sock.sendall(body)
+        _read_one_response(sock)
+        second_sent_ns = time.perf_counter_ns()
+        sock.sendall(head + body)
+        _read_one_response(sock)
+    first, second = (_json.loads(line) for line in record.read_text().splitlines())
+    assert second["arrival_ns"] >= second_sent_ns
+    assert first["arrival_ns"] < second_sent_ns
+
+
+def _read_one_response(sock: Any) -> None:
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += sock.recv(65536)
+    header, _, rest = data.partition(b"\r\n\r\n")
+    length = int(
+        next(line.split(b":")[1] for line in header.split(b"\r\n") if line.lower().startswith(b"content-length"))
+    )
+    while len(rest) < length:
+        rest += sock.recv(65536)

@@ -78,11 +78,40 @@ class _Stats:
         }
 
 
+class _StampingRequestHandler(web.RequestHandler):
+    """aiohttp's connection protocol, noting when each request's first bytes arrive.
+
+    One request at a time per connection (clients do not pipeline), so "first bytes since the
+    handler last took the stamp" is the arrival of the current request.
+    """
+
+    arrival_ns = 0
+
+    def data_received(self, data: bytes) -> None:
+        if not self.arrival_ns:
+            self.arrival_ns = time.perf_counter_ns()
+        super().data_received(data)
+
+    def take_arrival(self, fallback_ns: int) -> int:
+        arrival, self.arrival_ns = self.arrival_ns, 0
+        return arrival if 0 < arrival <= fallback_ns else fallback_ns
+
+
+class _StampingServer(web.Server):
+    """A low-level aiohttp server whose connections stamp request arrival (see above)."""
+
+    def __call__(self) -> web.RequestHandler:
+        return _StampingRequestHandler(self, loop=self._loop, **self._kwargs)
+
+
 @dataclass(slots=True)
 class _Trace:
     """One line of the ``record_path`` file. Times are ``time.perf_counter_ns()`` except *_unix_ns.
 
-    ``arrival_ns`` is when the handler started (headers parsed, body not yet read). ``chunk_ns`` has
+    ``arrival_ns`` is when the request's first bytes reached the server process (the connection's
+    ``data_received``), not when its handler got to run: under a burst of simultaneous requests the
+    handlers start one after another, and that queueing belongs to the server's timing, not to the
+    client's. The server also schedules its TTFT from this instant. ``chunk_ns`` has
     one entry per streamed token chunk (one for a non-streamed body); chunks written together share
     a timestamp. ``first_byte_unix_ns`` anchors the perf-counter times to the wall clock.
     """
@@ -174,7 +203,7 @@ class MockServer:
             OSError: the address could not be bound.
         """
         # handler_cancellation: a client that gives up cancels its handler, as vLLM aborts the request.
-        low_level = web.Server(self._dispatch, handler_cancellation=True, access_log=None)
+        low_level = _StampingServer(self._dispatch, handler_cancellation=True, access_log=None)
         runner = web.ServerRunner(low_level, shutdown_timeout=_SHUTDOWN_GRACE_S)
         await runner.setup()
         try:
@@ -255,14 +284,20 @@ class MockServer:
 
     async def _generate(self, request: web.BaseRequest, endpoint: Endpoint) -> web.StreamResponse:
         start_ns = time.perf_counter_ns()
+        protocol = request.protocol
+        stamping = protocol if isinstance(protocol, _StampingRequestHandler) else None
+        if stamping is not None:
+            start_ns = stamping.take_arrival(start_ns)
         record = self._record
-        if record is None:
-            return await self._answer(request, endpoint, start_ns / 1e9, None)
-        trace = _Trace(endpoint=endpoint.path, arrival_ns=start_ns)
+        trace = None if record is None else _Trace(endpoint=endpoint.path, arrival_ns=start_ns)
         try:
             return await self._answer(request, endpoint, start_ns / 1e9, trace)
         finally:
-            if not record.closed:
+            # Packets of this request's body that arrived after its headers left a stamp; clear it
+            # before the response ends, so it cannot pass for the next request's arrival.
+            if stamping is not None:
+                stamping.arrival_ns = 0
+            if record is not None and trace is not None and not record.closed:
                 record.write(orjson.dumps(trace) + b"\n")
                 record.flush()
 
