@@ -77,6 +77,15 @@ class Usage(BaseModel):
     total_tokens: int = 0
 
 
+class OptionScore(BaseModel):
+    """How likely the model finds one multiple-choice option, as a continuation of the prompt."""
+
+    label: str = Field(description="Option letter (``A``, ``B`` ...).")
+    logprob: float = Field(description="Sum of the option tokens' log-probabilities (natural log).")
+    tokens: int = Field(description="Tokens in the option's continuation.")
+    logprob_per_token: float = Field(description="``logprob / tokens``: the length-normalised score.")
+
+
 class ModelOutput(BaseModel):
     """What one model call produced, with its cost and timing.
 
@@ -92,6 +101,9 @@ class ModelOutput(BaseModel):
     ttft_s: float | None = Field(None, description="Time to first token of a streamed answer, seconds.")
     attempts: int = Field(1, description="HTTP attempts made, retries included.")
     error: str | None = None
+    option_scores: list[OptionScore] | None = Field(
+        None, description="Per-option log-likelihoods when a multiple-choice item was scored that way."
+    )
 
 
 class Sample(BaseModel):

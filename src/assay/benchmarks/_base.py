@@ -151,6 +151,14 @@ class BenchmarkAdapter(ABC):
         return loaded.records, origin
 
     # ------------------------------------------------------------------ public API
+    async def answer_by_loglikelihood(self, model: object, sample: Sample) -> ModelOutput | None:
+        """Answer ``sample`` by scoring continuations with ``model.loglikelihood``; None = generate.
+
+        The default always generates; multiple-choice adapters override it for
+        ``extra_params.choice_scoring``.
+        """
+        return None
+
     def generate_config(self, base: GenerateConfig) -> GenerateConfig:
         """Sampling settings for this benchmark; the default leaves the user's unchanged."""
         return base

@@ -10,11 +10,15 @@ The prompt templates are EvalScope 1.x's, character for character
 
 from __future__ import annotations
 
+import time
 from typing import Any, ClassVar
 
 from assay.benchmarks._base import BenchmarkAdapter, format_template
+from assay.benchmarks._meta import BenchmarkMeta
+from assay.errors import UserError
+from assay.models import LoglikelihoodModel
 from assay.scoring.extract import choice_label, extract_choice
-from assay.types import Sample, Score
+from assay.types import GenerateConfig, ModelOutput, OptionScore, Sample, Score, Usage
 
 FEW_SHOT_TEMPLATE = "Here are some examples of how to answer similar questions:\n\n{fewshot}\n\n"
 
@@ -66,6 +70,19 @@ CHINESE_MULTIPLE_ANSWER_TEMPLATE_COT = (
 )
 
 
+#: ``extra_params.choice_scoring``: ``generate`` (the model writes ``ANSWER: X``, EvalScope's way), or
+#: pick the option whose text the model finds most likely as its reply, by summed log-probability
+#: (``loglikelihood``) or per token (``loglikelihood_norm``). Local checkpoints only.
+CHOICE_SCORING_MODES = ("generate", "loglikelihood", "loglikelihood_norm")
+#: Declared by every multiple-choice benchmark (``extra_params`` keys must be declared to be set).
+CHOICE_SCORING_PARAMS: dict[str, Any] = {"choice_scoring": "generate"}
+CHOICE_SCORING_HELP = {
+    "choice_scoring": "'generate' (default: the model writes 'ANSWER: X'), or, for local checkpoints "
+    "(eval_type llm_ckpt), 'loglikelihood' / 'loglikelihood_norm': pick the option whose text is the "
+    "most likely reply, by summed or per-token log-probability; both are recorded per option in the review."
+}
+
+
 def format_options(choices: list[str]) -> str:
     """Options one per line as ``A) text`` (EvalScope's ``answer_options``)."""
     return "\n".join(f"{choice_label(i)}) {text}" for i, text in enumerate(choices))
@@ -92,6 +109,55 @@ class MultipleChoiceAdapter(BenchmarkAdapter):
     def multiple_correct(self) -> bool:
         """Whether a question may have several correct options (``extra_params.multiple_correct``)."""
         return bool(self.meta.extra_params.get("multiple_correct", False))
+
+    @property
+    def choice_scoring(self) -> str:
+        """How an option is chosen: one of :data:`CHOICE_SCORING_MODES`."""
+        return str(self.meta.extra_params.get("choice_scoring", "generate"))
+
+    @classmethod
+    def finalize_meta(cls, meta: BenchmarkMeta, given: frozenset[str]) -> BenchmarkMeta:
+        mode = meta.extra_params.get("choice_scoring", "generate")
+        if mode not in CHOICE_SCORING_MODES:
+            raise UserError(
+                f"extra_params.choice_scoring for {meta.name} must be one of {', '.join(CHOICE_SCORING_MODES)}, "
+                f"got {mode!r}"
+            )
+        if mode != "generate" and meta.extra_params.get("multiple_correct"):
+            raise UserError(f"{meta.name}: choice_scoring {mode!r} picks one option; it cannot score multiple_correct")
+        return super().finalize_meta(meta, given)
+
+    def generate_config(self, base: GenerateConfig) -> GenerateConfig:
+        if self.choice_scoring == "generate":
+            return base
+        # Recorded with the sampling settings so a cached generated answer is never reused here.
+        settings = base.model_dump(exclude_none=True)
+        return GenerateConfig.model_validate({**settings, "choice_scoring": self.choice_scoring})
+
+    async def answer_by_loglikelihood(self, model: object, sample: Sample) -> ModelOutput | None:
+        if self.choice_scoring == "generate":
+            return None
+        if not isinstance(model, LoglikelihoodModel):
+            raise UserError(
+                f"{self.meta.name}: choice_scoring {self.choice_scoring!r} needs a backend that scores "
+                f"log-likelihoods (eval_type llm_ckpt); {type(model).__name__} only generates"
+            )
+        assert sample.choices is not None
+        start = time.perf_counter()
+        scored = await model.loglikelihood(sample.input, list(sample.choices))
+        options = [
+            OptionScore(label=choice_label(i), logprob=lp, tokens=n, logprob_per_token=lp / max(n, 1))
+            for i, (lp, n) in enumerate(scored)
+        ]
+        normalised = self.choice_scoring == "loglikelihood_norm"
+        best = max(options, key=lambda o: o.logprob_per_token if normalised else o.logprob)
+        return ModelOutput(
+            text=f"ANSWER: {best.label}",
+            finish_reason="stop",
+            usage=Usage(completion_tokens=sum(o.tokens for o in options), total_tokens=sum(o.tokens for o in options)),
+            latency_s=time.perf_counter() - start,
+            option_scores=options,
+        )
 
     @property
     def answer_in_chinese(self) -> bool:

@@ -12,7 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from assay.benchmarks._base import LocalFile
-from assay.benchmarks._mcq import SINGLE_ANSWER_TEMPLATE, MultipleChoiceAdapter
+from assay.benchmarks._mcq import (
+    CHOICE_SCORING_HELP,
+    CHOICE_SCORING_PARAMS,
+    SINGLE_ANSWER_TEMPLATE,
+    MultipleChoiceAdapter,
+)
 from assay.benchmarks._meta import BenchmarkMeta
 from assay.benchmarks._registry import register_benchmark
 from assay.errors import UserError
@@ -50,6 +55,8 @@ _UPSTREAM_SPLITS = {"train": "Train", "validation": "Dev", "dev": "Dev", "test":
         few_shot_num=0,
         prompt_template=SINGLE_ANSWER_TEMPLATE,
         metric_list=["acc"],
+        extra_params=dict(CHOICE_SCORING_PARAMS),
+        extra_params_help=dict(CHOICE_SCORING_HELP),
     )
 )
 class ARCAdapter(MultipleChoiceAdapter):

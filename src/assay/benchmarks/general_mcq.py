@@ -18,6 +18,8 @@ from assay.benchmarks._mcq import (
     CHINESE_MULTIPLE_ANSWER_TEMPLATE_COT,
     CHINESE_SINGLE_ANSWER_TEMPLATE,
     CHINESE_SINGLE_ANSWER_TEMPLATE_COT,
+    CHOICE_SCORING_HELP,
+    CHOICE_SCORING_PARAMS,
     MultipleChoiceAdapter,
 )
 from assay.benchmarks._meta import BenchmarkMeta
@@ -61,12 +63,13 @@ _TEMPLATES = {
         few_shot_num=0,
         prompt_template=CHINESE_SINGLE_ANSWER_TEMPLATE,
         metric_list=["acc"],
-        extra_params={"multiple_correct": False, "use_cot": False},
+        extra_params={"multiple_correct": False, "use_cot": False, **CHOICE_SCORING_PARAMS},
         extra_params_help={
             "multiple_correct": "Questions may have several correct options; 'answer' must then be a list of "
             "letters (JSONL), the multiple-answer template and parser are used and the metric is "
             "multi_choice_acc.",
             "use_cot": "Use the chain-of-thought variant of the default template.",
+            **CHOICE_SCORING_HELP,
         },
     )
 )

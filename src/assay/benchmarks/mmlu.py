@@ -14,7 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from assay.benchmarks._base import LocalFile, SplitOrigin
-from assay.benchmarks._mcq import SINGLE_ANSWER_TEMPLATE_COT, MultipleChoiceAdapter
+from assay.benchmarks._mcq import (
+    CHOICE_SCORING_HELP,
+    CHOICE_SCORING_PARAMS,
+    SINGLE_ANSWER_TEMPLATE_COT,
+    MultipleChoiceAdapter,
+)
 from assay.benchmarks._meta import BenchmarkMeta
 from assay.benchmarks._registry import register_benchmark
 from assay.datasets import load_hub_split
@@ -116,6 +121,8 @@ _LETTERS = "ABCD"
         few_shot_num=5,
         prompt_template=SINGLE_ANSWER_TEMPLATE_COT,
         metric_list=["acc"],
+        extra_params=dict(CHOICE_SCORING_PARAMS),
+        extra_params_help=dict(CHOICE_SCORING_HELP),
         category_map=SUBJECT_CATEGORIES,
     )
 )

@@ -100,8 +100,11 @@ async def run_task_async(config: TaskConfig, work_dir: Path, *, show_progress: b
         raise UserError(_explain_mismatch(stale, work_dir, config))
     save_config(config, work_dir)
 
+    model_args = dict(config.model_args)
+    if config.chat_template is not None and config.eval_type == "llm_ckpt":  # a local-model option
+        model_args.setdefault("chat_template", config.chat_template)
     model = get_model_api(config.eval_type or "openai_api")(
-        model=config.model or "", api_url=config.api_url, api_key=config.api_key_value, **config.model_args
+        model=config.model or "", api_url=config.api_url, api_key=config.api_key_value, **model_args
     )
     try:
         await model.check()
@@ -159,7 +162,9 @@ async def _worker(state: RunState, items: Iterator[WorkItem]) -> None:
         stats = state.stats[item.dataset.name]
         if stats.first_start is None:
             stats.first_start = time.perf_counter()
-        output = await state.model.generate(item.sample.input, item.dataset.generate_config)
+        output = await item.dataset.adapter.answer_by_loglikelihood(state.model, item.sample)
+        if output is None:
+            output = await state.model.generate(item.sample.input, item.dataset.generate_config)
         stats.add_output(output)
         item.subset.predictions.append(_prediction_record(state.config, item, output))
         _schedule_scoring(state, item, output)
@@ -203,7 +208,7 @@ def _prediction_record(config: TaskConfig, item: WorkItem, output: ModelOutput) 
 
 
 def _review_record(item: WorkItem, output: ModelOutput, score: Score) -> dict[str, Any]:
-    return {
+    record = {
         "key": item.key,
         "sample_id": item.sample.id,
         "repeat": item.repeat,
@@ -214,6 +219,9 @@ def _review_record(item: WorkItem, output: ModelOutput, score: Score) -> dict[st
         "prediction": output.text,
         "score": score.model_dump(mode="json", exclude_none=True),
     }
+    if output.option_scores is not None:
+        record["option_scores"] = [option.model_dump(mode="json") for option in output.option_scores]
+    return record
 
 
 def _explain_mismatch(stale: list[WorkItem], work_dir: Path, config: TaskConfig) -> str:

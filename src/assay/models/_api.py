@@ -45,6 +45,25 @@ class ModelAPI(Protocol):
         ...
 
 
+@runtime_checkable
+class LoglikelihoodModel(Protocol):
+    """A backend that can also score continuations (local checkpoints; servers cannot).
+
+    Multiple-choice benchmarks with ``extra_params.choice_scoring`` set to ``loglikelihood`` call
+    this instead of :meth:`ModelAPI.generate`.
+    """
+
+    async def loglikelihood(
+        self, context: list[ChatMessage] | str, continuations: list[str]
+    ) -> list[tuple[float, int]]:
+        """For each continuation, the summed log-probability of its tokens after ``context`` and their count.
+
+        ``context`` is prepared as for :meth:`ModelAPI.generate` (chat messages go through the chat
+        template with the assistant turn opened), so a continuation is what the model would reply.
+        """
+        ...
+
+
 ModelFactory = Callable[..., ModelAPI]
 F = TypeVar("F", bound=ModelFactory)
 
@@ -52,7 +71,11 @@ F = TypeVar("F", bound=ModelFactory)
 #: ``service`` and ``server`` are EvalScope's older names for ``openai_api``.
 _MODEL_APIS: Registry[ModelFactory] = Registry(
     "eval_type / model backend",
-    builtin={"openai_api": "assay.models.openai_api", "mock_llm": "assay.models.mock_llm"},
+    builtin={
+        "openai_api": "assay.models.openai_api",
+        "mock_llm": "assay.models.mock_llm",
+        "llm_ckpt": "assay.models.llm_ckpt",
+    },
     aliases={"service": "openai_api", "server": "openai_api"},
 )
 

