@@ -10,6 +10,7 @@ same decorator EvalScope uses::
 
 from __future__ import annotations
 
+import functools
 import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -24,14 +25,23 @@ from assay.benchmarks._meta import BenchmarkMeta
 from assay.datasets import check_hub
 from assay.errors import UserError, did_you_mean
 
-#: Built-in benchmarks and the modules that register them.
-_BUILTIN_MODULES: dict[str, str] = {
-    "arc": "assay.benchmarks.arc",
-    "general_mcq": "assay.benchmarks.general_mcq",
-    "general_qa": "assay.benchmarks.general_qa",
-    "gsm8k": "assay.benchmarks.gsm8k",
-    "mmlu": "assay.benchmarks.mmlu",
-}
+
+@functools.cache
+def _builtin_modules() -> dict[str, str]:
+    """Built-in benchmarks: every public module ``assay/benchmarks/<name>.py`` registers ``<name>``.
+
+    Found by listing the package folder (no import), so adding a benchmark is adding one module,
+    and ``assay --help`` still imports none of them.
+    """
+    import pkgutil
+
+    from assay import benchmarks
+
+    return {
+        info.name: f"assay.benchmarks.{info.name}"
+        for info in pkgutil.iter_modules(benchmarks.__path__)
+        if not info.name.startswith("_")
+    }
 
 #: ``dataset_args[<benchmark>]`` keys we accept: EvalScope's, plus ``dataset_revision`` to pin data.
 DATASET_ARGS_KEYS: tuple[str, ...] = (
@@ -97,7 +107,7 @@ def get_benchmark_meta(name: str) -> BenchmarkMeta:
 
 def list_benchmarks() -> list[BenchmarkMeta]:
     """Metas of every built-in and registered benchmark, sorted by name."""
-    for module in _BUILTIN_MODULES.values():
+    for module in _builtin_modules().values():
         importlib.import_module(module)
     return [_REGISTRY[name].meta for name in sorted(_REGISTRY)]
 
@@ -152,11 +162,12 @@ def build_adapter(
 
 # ---------------------------------------------------------------------------------------------- helpers
 def _entry(name: str) -> _Entry:
-    if name not in _REGISTRY and name in _BUILTIN_MODULES:
-        importlib.import_module(_BUILTIN_MODULES[name])
+    builtin = _builtin_modules()
+    if name not in _REGISTRY and name in builtin:
+        importlib.import_module(builtin[name])
     entry = _REGISTRY.get(name)
     if entry is None:
-        known = sorted(set(_REGISTRY) | set(_BUILTIN_MODULES))
+        known = sorted(set(_REGISTRY) | set(builtin))
         raise UserError(f"unknown benchmark {name!r}{did_you_mean(name, known)}; available: {', '.join(known)}")
     return entry
 
