@@ -43,6 +43,7 @@ def _builtin_modules() -> dict[str, str]:
         if not info.name.startswith("_")
     }
 
+
 #: ``dataset_args[<benchmark>]`` keys we accept: EvalScope's, plus ``dataset_revision`` to pin data.
 DATASET_ARGS_KEYS: tuple[str, ...] = (
     "local_path",

@@ -1,0 +1,74 @@
+"""AMC: problems of the AMC 10/12 contests 2022-2024 with their numeric answers, 0-shot.
+
+* **Prompt** (EvalScope 1.x ``amc``): ``{question}`` followed by "Please reason step by step, and
+  put your final answer within \\boxed{}." No few-shot examples.
+* **Subsets**: ``amc22``, ``amc23``, ``amc24``; on the hub (``scottgeng00/amc_22-24``) each is a
+  split of the default configuration (EvalScope's ``split_as_subset``). Locally each subset is
+  ``<dir>/<subset>/test.jsonl`` (the AMC 2023 file of Qwen2.5-Math is ``amc23/test.jsonl``).
+* **Extraction**: the last ``\\boxed{}``, else ``The answer is ...`` or the last expression.
+* **Metric**: ``acc``, Math-Verify equivalence with ``answer`` in the process pool with a per-item
+  time limit; a timeout excludes the item with a reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+from assay.benchmarks._base import SplitOrigin
+from assay.benchmarks._competition_math_base import BOXED_PROMPT, answer_text
+from assay.benchmarks._meta import BenchmarkMeta
+from assay.benchmarks._qa import MathAdapter
+from assay.benchmarks._registry import register_benchmark
+from assay.datasets import load_hub_split
+from assay.types import Sample
+
+SUBSETS = ["amc22", "amc23", "amc24"]
+
+
+@register_benchmark(
+    BenchmarkMeta(
+        name="amc",
+        pretty_name="AMC",
+        description=(
+            "AMC measures competition-math problem solving on AMC 10 and AMC 12 problems from 2022, 2023 "
+            "and 2024 (one subset per year), each with a numeric answer. The model reasons step by step "
+            "and puts the final answer in \\boxed{}; the answer is extracted with Math-Verify and counted "
+            "correct when it is mathematically equal to the reference."
+        ),
+        tags=["math", "reasoning"],
+        version="1",
+        dataset_id="scottgeng00/amc_22-24",
+        modelscope_dataset_id="evalscope/amc_22-24",
+        local_layout=(
+            "<dir>/<subset>/test.jsonl per year (amc23/test.jsonl from Qwen2.5-Math) or <dir>/<subset>.jsonl; "
+            "records have problem and answer"
+        ),
+        available_subsets=SUBSETS,
+        subset_list=SUBSETS,
+        eval_split="test",
+        few_shot_num=0,
+        prompt_template=BOXED_PROMPT,
+        metric_list=["acc"],
+    )
+)
+class AMCAdapter(MathAdapter):
+    """AMC records (``problem``, ``answer``; a float such as ``27.0`` is read as ``27``)."""
+
+    def load_hub_records(self, subset: str, split: str) -> tuple[list[dict[str, Any]], SplitOrigin]:
+        # The hub dataset has one configuration whose splits are the years.
+        loaded = load_hub_split(
+            self.meta.dataset_id, "default", subset, hub=self.dataset_hub, revision=self.meta.dataset_revision
+        )
+        origin = SplitOrigin(subset, split, loaded.dataset_id, loaded.hub, loaded.revision, loaded.resolved_revision)
+        return loaded.records, replace(origin, split=subset)
+
+    def record_to_sample(self, record: Mapping[str, Any], *, subset: str, index: int) -> Sample:
+        return Sample(
+            id=str(record.get("id", f"{subset}-{index}")),
+            input=str(record["problem"]),
+            target=answer_text(record["answer"]),
+            subset=subset,
+            metadata={"year": record.get("year", ""), "url": record.get("url", "")},
+        )

@@ -1,0 +1,106 @@
+"""GPQA-Diamond: 198 expert-written graduate-level questions in biology, physics and chemistry.
+
+As in EvalScope (``evalscope/benchmarks/gpqa/gpqa_adapter.py``): the ``train`` split (the only one)
+of the diamond set, zero-shot, prompt ``MultipleChoiceTemplate.SINGLE_ANSWER_COT``. The options are
+the three incorrect answers and the correct one (stripped; a missing one is ``" "``), shuffled by a
+``random.Random`` seeded with the first 8 bytes of the SHA-256 of the stripped question, so every
+question keeps the same option order in both tools. The reply's last ``ANSWER: X`` letter is scored
+by exact match (``acc``).
+
+Differences: EvalScope's fixed 5-example chain-of-thought prompt (``few_shot_num=5``) is not
+offered. EvalScope's Hugging Face id (``AI-ModelScope/gpqa_diamond``) exists only on ModelScope, so
+the Hugging Face hub reads the ``gpqa_diamond`` configuration of the original ``Idavidrein/gpqa``
+(gated: accept its terms first); ModelScope reads EvalScope's copy.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from assay.benchmarks._base import LocalFile, SplitOrigin
+from assay.benchmarks._commonsense_mcq_base import commonsense_meta
+from assay.benchmarks._mcq import SINGLE_ANSWER_TEMPLATE_COT, MultipleChoiceAdapter
+from assay.benchmarks._meta import BenchmarkMeta
+from assay.benchmarks._registry import register_benchmark
+from assay.datasets import load_hub_split
+from assay.errors import UserError
+from assay.scoring.extract import choice_label
+from assay.types import Sample
+
+#: The original release keeps the diamond set as a configuration of its Hugging Face dataset.
+_HF_DATASET, _HF_CONFIG = "Idavidrein/gpqa", "gpqa_diamond"
+_INCORRECT = ("Incorrect Answer 1", "Incorrect Answer 2", "Incorrect Answer 3")
+
+
+def shuffled_options(record: Mapping[str, Any]) -> tuple[list[str], str]:
+    """The four options in EvalScope's per-question order, and the correct one's letter."""
+
+    def clean(text: Any) -> str:
+        return " " if text is None else str(text).strip()
+
+    options = [clean(record[column]) for column in _INCORRECT] + [clean(record["Correct Answer"])]
+    seed = int.from_bytes(hashlib.sha256(clean(record["Question"]).encode("utf-8")).digest()[:8], "big")
+    random.Random(seed).shuffle(options)
+    # index() finds the first equal option, as EvalScope does when an incorrect answer repeats the correct one
+    return options, choice_label(options.index(clean(record["Correct Answer"])))
+
+
+@register_benchmark(
+    commonsense_meta(
+        name="gpqa_diamond",
+        pretty_name="GPQA-Diamond",
+        description=(
+            "GPQA (Graduate-Level Google-Proof Q&A) Diamond holds 198 four-option questions written and "
+            "validated by domain experts in biology, physics and chemistry, hard enough that skilled "
+            "non-experts with web access mostly fail. Asked zero-shot with a step-by-step instruction ending "
+            "in 'ANSWER: <letter>' (options in a fixed per-question shuffle); scored by exact match."
+        ),
+        tags=["knowledge", "multiple-choice"],
+        paper_url="https://arxiv.org/abs/2311.12022",
+        dataset_id=_HF_DATASET,
+        modelscope_dataset_id="AI-ModelScope/gpqa_diamond",
+        local_layout=(
+            "the upstream CSV <dir>/gpqa_diamond.csv, or hub-style <dir>/train.jsonl|parquet (or "
+            "<dir>/default/train.*) with Question, Correct Answer, Incorrect Answer 1-3"
+        ),
+        eval_split="train",
+        prompt_template=SINGLE_ANSWER_TEMPLATE_COT,
+    )
+)
+class GPQADiamondAdapter(MultipleChoiceAdapter):
+    """Options built from the answer columns and shuffled per question (EvalScope's order)."""
+
+    @classmethod
+    def finalize_meta(cls, meta: BenchmarkMeta, given: frozenset[str]) -> BenchmarkMeta:
+        if meta.few_shot_num:
+            raise UserError(
+                f"gpqa_diamond is zero-shot only here (EvalScope's fixed 5-example prompt is not offered); "
+                f"got few_shot_num={meta.few_shot_num}"
+            )
+        return super().finalize_meta(meta, given)
+
+    def local_candidates(self, root: Path, subset: str, split: str) -> list[LocalFile]:
+        return [LocalFile(root / "gpqa_diamond.csv"), *super().local_candidates(root, subset, split)]
+
+    def load_hub_records(self, subset: str, split: str) -> tuple[list[dict[str, Any]], SplitOrigin]:
+        config = _HF_CONFIG if self.meta.dataset_id == _HF_DATASET else subset
+        loaded = load_hub_split(
+            self.meta.dataset_id, config, split, hub=self.dataset_hub, revision=self.meta.dataset_revision
+        )
+        origin = SplitOrigin(subset, split, loaded.dataset_id, loaded.hub, loaded.revision, loaded.resolved_revision)
+        return loaded.records, origin
+
+    def record_to_sample(self, record: Mapping[str, Any], *, subset: str, index: int) -> Sample:
+        choices, target = shuffled_options(record)
+        raw_id = record.get("Record ID")
+        return Sample(
+            id=str(raw_id) if raw_id not in (None, "") else f"{subset}-{index}",
+            input=str(record["Question"]),
+            choices=choices,
+            target=target,
+            subset=subset,
+        )

@@ -1,0 +1,234 @@
+"""SuperGPQA: 26,529 graduate-level questions over 72 fields, most with ten options.
+
+As in EvalScope (``evalscope/benchmarks/super_gpqa/super_gpqa_adapter.py``): the ``train`` split (the
+only one) of ``m-a-p/SuperGPQA``, one subset per ``field`` (rows of the single configuration grouped
+by that column), the field -> discipline map below for grouped report rows, zero-shot, prompt
+``MultipleChoiceTemplate.SINGLE_ANSWER_COT`` with ``question``, ``options`` and ``answer_letter``.
+
+Extraction is SuperGPQA's own (EvalScope's ``super_gpqa/utils.py``), not the shared ``ANSWER: X``
+parser: three patterns for a letter A-J ("The answer is (C)", "Answer: $\\boxed{B}$", a bare "A."),
+tried on the last line and then on the whole reply, case-insensitively; if none matches, the same
+three shapes with an option's exact text instead of a letter. The letter is scored by exact match
+(``acc``). Difference: EvalScope's fixed 5-example prompt (``few_shot_num=5``) is not offered.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, ClassVar
+
+from assay.benchmarks._base import LocalFile, SplitOrigin
+from assay.benchmarks._commonsense_mcq_base import commonsense_meta
+from assay.benchmarks._knowledge_mcq_base import GroupedHubMixin
+from assay.benchmarks._mcq import SINGLE_ANSWER_TEMPLATE_COT, MultipleChoiceAdapter
+from assay.benchmarks._meta import BenchmarkMeta
+from assay.benchmarks._registry import register_benchmark
+from assay.datasets import SUPPORTED_SUFFIXES
+from assay.errors import UserError
+from assay.scoring.extract import choice_label
+from assay.types import Sample, Score
+
+#: Field (the subset) -> discipline (its report category), EvalScope's ``SUBSET_MAPPING``.
+FIELD_DISCIPLINES: dict[str, str] = {
+    "Electronic Science and Technology": "Engineering",
+    "Philosophy": "Philosophy",
+    "Traditional Chinese Medicine": "Medicine",
+    "Applied Economics": "Economics",
+    "Mathematics": "Science",
+    "Physics": "Science",
+    "Clinical Medicine": "Medicine",
+    "Computer Science and Technology": "Engineering",
+    "Information and Communication Engineering": "Engineering",
+    "Control Science and Engineering": "Engineering",
+    "Theoretical Economics": "Economics",
+    "Law": "Law",
+    "History": "History",
+    "Basic Medicine": "Medicine",
+    "Education": "Education",
+    "Materials Science and Engineering": "Engineering",
+    "Electrical Engineering": "Engineering",
+    "Systems Science": "Science",
+    "Power Engineering and Engineering Thermophysics": "Engineering",
+    "Military Science": "Military Science",
+    "Biology": "Science",
+    "Business Administration": "Management",
+    "Language and Literature": "Literature and Arts",
+    "Public Health and Preventive Medicine": "Medicine",
+    "Political Science": "Law",
+    "Chemistry": "Science",
+    "Hydraulic Engineering": "Engineering",
+    "Chemical Engineering and Technology": "Engineering",
+    "Pharmacy": "Medicine",
+    "Geography": "Science",
+    "Art Studies": "Literature and Arts",
+    "Architecture": "Engineering",
+    "Forestry Engineering": "Engineering",
+    "Public Administration": "Management",
+    "Oceanography": "Science",
+    "Journalism and Communication": "Literature and Arts",
+    "Nuclear Science and Technology": "Engineering",
+    "Weapon Science and Technology": "Engineering",
+    "Naval Architecture and Ocean Engineering": "Engineering",
+    "Environmental Science and Engineering": "Engineering",
+    "Transportation Engineering": "Engineering",
+    "Geology": "Science",
+    "Physical Oceanography": "Science",
+    "Musicology": "Literature and Arts",
+    "Stomatology": "Medicine",
+    "Aquaculture": "Agronomy",
+    "Mechanical Engineering": "Engineering",
+    "Aeronautical and Astronautical Science and Technology": "Engineering",
+    "Civil Engineering": "Engineering",
+    "Mechanics": "Engineering",
+    "Petroleum and Natural Gas Engineering": "Engineering",
+    "Sociology": "Sociology",
+    "Food Science and Engineering": "Engineering",
+    "Agricultural Engineering": "Engineering",
+    "Surveying and Mapping Science and Technology": "Engineering",
+    "Metallurgical Engineering": "Engineering",
+    "Library, Information and Archival Management": "Management",
+    "Mining Engineering": "Engineering",
+    "Astronomy": "Science",
+    "Geological Resources and Geological Engineering": "Engineering",
+    "Atmospheric Science": "Science",
+    "Optical Engineering": "Engineering",
+    "Animal Husbandry": "Agronomy",
+    "Geophysics": "Science",
+    "Crop Science": "Agronomy",
+    "Management Science and Engineering": "Management",
+    "Psychology": "Education",
+    "Forestry": "Agronomy",
+    "Textile Science and Engineering": "Engineering",
+    "Veterinary Medicine": "Agronomy",
+    "Instrument Science and Technology": "Engineering",
+    "Physical Education": "Education",
+}
+
+# SuperGPQA's answer patterns: a head, optional decoration (``**``, ``$``, ``(``, ``\boxed{`` ...),
+# the answer, closing decoration and a delimiter. Composed here from the pieces the upstream
+# patterns share; the heads differ slightly between letters and option texts, as upstream.
+_OPEN = r"(?:[\*\$\{(\[\\(]*?(?:(?:\\boxed|\\mathbf|\\mathrm|\\text)\{)?)*\s*"
+_CLOSE = r"(?:\\?\}?\$?\)?\]?\}?)*(?:[\s:\.\*)]|$)"
+_LETTER_HEADS = (
+    r"[Tt]he\s+(?:\w+\s+)?(?:answer|option)(?:\w+\s+)?\s+is?:?\s*",
+    r"(?i:Answer)[\*\s]*:\s*",
+    r"^[^\w\r\n]*",
+)
+_TEXT_HEADS = (
+    r"[Tt]he\s+(?:\w+\s+)?(?:answer|option)(?:\w+\s+)?\s+is:?\s*",
+    r"(?i:Answer)\s*",
+    r"^[^\w\r\n]*",
+)
+_LETTER_PATTERNS = tuple(re.compile(f"{head}{_OPEN}([ABCDEFGHIJ]){_CLOSE}", re.IGNORECASE) for head in _LETTER_HEADS)
+
+
+def _first_match(patterns: tuple[re.Pattern[str], ...], text: str) -> str | None:
+    """Group 1 of the first pattern matching the last line, else of the first matching the whole text."""
+    text = text.rstrip()
+    for target in (text.split("\n")[-1], text):
+        for pattern in patterns:
+            match = pattern.search(target)
+            if match:
+                return match.group(1)
+    return None
+
+
+def extract_super_gpqa_answer(reply: str, options: list[str]) -> str | None:
+    """The option letter a reply gives, by SuperGPQA's rules; None when it names none.
+
+    Example:
+        >>> extract_super_gpqa_answer("so the answer is (c).", ["1", "2", "3"])
+        'C'
+        >>> extract_super_gpqa_answer("The answer is 2", ["x", "2"])
+        'B'
+    """
+    letter = _first_match(_LETTER_PATTERNS, reply)
+    if letter is not None:
+        return letter.upper()
+    alternatives = "|".join(re.escape(option) for option in options)
+    text_patterns = tuple(re.compile(f"{head}{_OPEN}({alternatives}){_CLOSE}") for head in _TEXT_HEADS)
+    text = _first_match(text_patterns, reply)
+    # An empty option text can match; upstream treats that as no answer.
+    return choice_label(options.index(text)) if text else None
+
+
+@register_benchmark(
+    commonsense_meta(
+        name="super_gpqa",
+        pretty_name="SuperGPQA",
+        description=(
+            "SuperGPQA tests graduate-level knowledge and reasoning with 26,529 questions over 285 "
+            "disciplines grouped into 72 fields (the subsets) and 13 areas, most with ten options. Asked "
+            "zero-shot with a step-by-step instruction ending in 'ANSWER: <letter>'; the answer letter (or "
+            "the option's text) is read with SuperGPQA's own patterns and scored by exact match."
+        ),
+        tags=["knowledge", "multiple-choice"],
+        paper_url="https://arxiv.org/abs/2502.14739",
+        dataset_id="m-a-p/SuperGPQA",
+        local_layout=(
+            "the upstream <dir>/SuperGPQA-all.jsonl, or hub-style <dir>/train.jsonl|parquet (or "
+            "<dir>/default/train.*), all fields in one file, with uuid, question, options, answer_letter, field"
+        ),
+        available_subsets=list(FIELD_DISCIPLINES),
+        subset_list=list(FIELD_DISCIPLINES),
+        eval_split="train",
+        prompt_template=SINGLE_ANSWER_TEMPLATE_COT,
+        category_map=dict(FIELD_DISCIPLINES),
+    )
+)
+class SuperGPQAAdapter(GroupedHubMixin, MultipleChoiceAdapter):
+    """One file (hub or local) holds every field; each subset takes the rows of its ``field``."""
+
+    hub_subset_column: ClassVar[str] = "field"
+    supported_metrics: ClassVar[tuple[str, ...]] = ("acc",)
+
+    @classmethod
+    def finalize_meta(cls, meta: BenchmarkMeta, given: frozenset[str]) -> BenchmarkMeta:
+        if meta.few_shot_num:
+            raise UserError(
+                f"super_gpqa is zero-shot only here (EvalScope's fixed 5-example prompt is not offered); "
+                f"got few_shot_num={meta.few_shot_num}"
+            )
+        return super().finalize_meta(meta, given)
+
+    def local_candidates(self, root: Path, subset: str, split: str) -> list[LocalFile]:
+        names = ["SuperGPQA-all.jsonl", *(f"{split}{s}" for s in SUPPORTED_SUFFIXES)]
+        names += [f"default/{split}{s}" for s in SUPPORTED_SUFFIXES]
+        shards = sorted(root.glob(f"{split}-*.parquet")) + sorted(root.glob(f"default/{split}-*.parquet"))
+        return [LocalFile(root / name) for name in names] + [LocalFile(path) for path in shards[:1]]
+
+    def _read_split(self, subset: str, split: str, *, purpose: str) -> tuple[list[dict[str, Any]], SplitOrigin]:
+        # The base reads local files whole; every field lives in one file, so read it once per split
+        # and keep this subset's rows (the hub path is already grouped by GroupedHubMixin).
+        cache: dict[str, tuple[list[dict[str, Any]], SplitOrigin]] = self.__dict__.setdefault("_whole_splits", {})
+        if split not in cache:
+            cache[split] = super()._read_split(subset, split, purpose=purpose)
+        else:
+            self.data_sources.append(replace(cache[split][1], subset=subset))
+        records, origin = cache[split]
+        return [r for r in records if r.get(self.hub_subset_column) == subset], replace(origin, subset=subset)
+
+    def record_to_sample(self, record: Mapping[str, Any], *, subset: str, index: int) -> Sample:
+        choices = [str(option) for option in record["options"]]
+        answer = str(record["answer_letter"]).strip().upper()
+        if not (len(answer) == 1 and answer.isalpha() and ord(answer) - ord("A") < len(choices)):
+            raise UserError(f"SuperGPQA record {record.get('uuid', index)!r} has answer_letter {answer!r}")
+        raw_id = record.get("uuid")
+        return Sample(
+            id=str(raw_id) if raw_id not in (None, "") else f"{subset}-{index}",
+            input=str(record["question"]),
+            choices=choices,
+            target=answer,
+            subset=subset,
+            metadata={"discipline": record.get("discipline", "")},
+        )
+
+    async def score_answer(self, answer: str, sample: Sample) -> Score:
+        assert sample.choices is not None and isinstance(sample.target, str)
+        extracted = extract_super_gpqa_answer(answer, list(sample.choices))
+        if extracted is None:
+            return self.zero_score(explanation="no option letter or option text found in the reply")
+        return Score(value={"acc": float(extracted == sample.target.upper())}, extracted=extracted)

@@ -1,0 +1,71 @@
+"""PIQA: hub schema (question, choices, letter answer), EvalScope's prompt, exact accuracy."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from assay import TaskConfig, run_task
+from assay.benchmarks import build_adapter
+from assay.testing.server import Rule, ServerConfig, run_server_in_thread
+from tests.benchmarks.helpers import prompt_of, write_jsonl
+
+ROWS = [
+    {"question": "How do you keep a door from slamming shut in the wind?",
+     "choices": ["Wedge a rubber stopper under it.", "Paint the hinges blue."], "answer": "A"},
+    {"question": "How can you dry wet shoes faster?",
+     "choices": ["Seal them in a plastic bag.", "Stuff them with newspaper."], "answer": "B"},
+    {"question": "How do you soften hard butter quickly?",
+     "choices": ["Grate it into thin shreds.", "Put it in the freezer."], "answer": "A"},
+]  # fmt: skip
+GOLDS = ["A", "B", "A"]
+
+# EvalScope 1.14.1: prompt(question, choices, MultipleChoiceTemplate.SINGLE_ANSWER) for the first row.
+EVALSCOPE_FIRST = (
+    "Answer the following multiple choice question. The entire content of your response should be of the "
+    "following format: 'ANSWER: [LETTER]' (without quotes) where [LETTER] is one of A,B.\n\n"
+    "How do you keep a door from slamming shut in the wind?\n\n"
+    "A) Wedge a rubber stopper under it.\nB) Paint the hinges blue."
+)
+
+
+def _data(tmp_path: Path) -> Path:
+    write_jsonl(tmp_path / "data" / "default" / "validation.jsonl", ROWS)
+    return tmp_path / "data"
+
+
+def _accuracy(tmp_path: Path, rules: list[Rule], default: str) -> Any:
+    with run_server_in_thread(ServerConfig(rules=rules, default_reply=default)) as srv:
+        config = TaskConfig(
+            model="mock-model",
+            api_url=srv.url,
+            datasets=["piqa"],
+            dataset_args={"piqa": {"local_path": str(_data(tmp_path))}},
+            eval_batch_size=64,
+            work_dir=str(tmp_path / "out"),
+            no_timestamp=True,
+        )
+        return run_task(config, show_progress=False)["piqa"]
+
+
+def test_hub_records_load_with_letter_targets_and_evalscope_prompt(tmp_path: Path) -> None:
+    samples = build_adapter("piqa", {"local_path": str(_data(tmp_path))}).load()["default"]
+    assert [s.target for s in samples] == GOLDS
+    assert prompt_of(samples[0]) == EVALSCOPE_FIRST
+
+
+@pytest.mark.parametrize(
+    ("replies", "default", "expected"),
+    [
+        ([f"ANSWER: {g}" for g in GOLDS], "", 1.0),  # gold answers
+        ([], "ANSWER: A", 2 / 3),  # a fixed answer scores the share of that letter
+        (["ANSWER: A", "ANSWER: A", "Not sure."], "", 1 / 3),  # right, wrong, no answer
+    ],
+)
+def test_server_replies_give_exact_accuracy(tmp_path: Path, replies: list[str], default: str, expected: float) -> None:
+    rules = [Rule(contains=row["question"], reply=reply) for row, reply in zip(ROWS, replies, strict=False)]
+    report = _accuracy(tmp_path, rules, default)
+    assert report.counts.scored == len(ROWS)
+    assert report.score == pytest.approx(expected, abs=1e-12)

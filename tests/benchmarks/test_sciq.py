@@ -1,0 +1,71 @@
+"""SciQ: hub schema (question, choices, letter answer), EvalScope's prompt, exact accuracy."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from assay import TaskConfig, run_task
+from assay.benchmarks import build_adapter
+from assay.testing.server import Rule, ServerConfig, run_server_in_thread
+from tests.benchmarks.helpers import prompt_of, write_jsonl
+
+ROWS = [
+    {"question": "What gas do plants take in for photosynthesis?",
+     "choices": ["oxygen", "carbon dioxide", "helium", "neon"], "answer": "B"},
+    {"question": "What is the basic unit of life?",
+     "choices": ["cell", "atom", "organ", "tissue"], "answer": "A"},
+    {"question": "Which force pulls objects toward the Earth?",
+     "choices": ["friction", "magnetism", "gravity", "tension"], "answer": "C"},
+]  # fmt: skip
+GOLDS = ["B", "A", "C"]
+
+# EvalScope 1.14.1: prompt(question, choices, MultipleChoiceTemplate.SINGLE_ANSWER) for the first row.
+EVALSCOPE_FIRST = (
+    "Answer the following multiple choice question. The entire content of your response should be of the "
+    "following format: 'ANSWER: [LETTER]' (without quotes) where [LETTER] is one of A,B,C,D.\n\n"
+    "What gas do plants take in for photosynthesis?\n\n"
+    "A) oxygen\nB) carbon dioxide\nC) helium\nD) neon"
+)
+
+
+def _data(tmp_path: Path) -> Path:
+    write_jsonl(tmp_path / "data" / "default" / "test.jsonl", ROWS)
+    return tmp_path / "data"
+
+
+def _accuracy(tmp_path: Path, rules: list[Rule], default: str) -> Any:
+    with run_server_in_thread(ServerConfig(rules=rules, default_reply=default)) as srv:
+        config = TaskConfig(
+            model="mock-model",
+            api_url=srv.url,
+            datasets=["sciq"],
+            dataset_args={"sciq": {"local_path": str(_data(tmp_path))}},
+            eval_batch_size=64,
+            work_dir=str(tmp_path / "out"),
+            no_timestamp=True,
+        )
+        return run_task(config, show_progress=False)["sciq"]
+
+
+def test_hub_records_load_with_letter_targets_and_evalscope_prompt(tmp_path: Path) -> None:
+    samples = build_adapter("sciq", {"local_path": str(_data(tmp_path))}).load()["default"]
+    assert [s.target for s in samples] == GOLDS
+    assert prompt_of(samples[0]) == EVALSCOPE_FIRST
+
+
+@pytest.mark.parametrize(
+    ("replies", "default", "expected"),
+    [
+        ([f"ANSWER: {g}" for g in GOLDS], "", 1.0),  # gold answers
+        ([], "ANSWER: A", 1 / 3),  # a fixed answer scores the share of that letter
+        (["ANSWER: B", "ANSWER: D", "Unsure."], "", 1 / 3),  # right, wrong, no answer
+    ],
+)
+def test_server_replies_give_exact_accuracy(tmp_path: Path, replies: list[str], default: str, expected: float) -> None:
+    rules = [Rule(contains=row["question"], reply=reply) for row, reply in zip(ROWS, replies, strict=False)]
+    report = _accuracy(tmp_path, rules, default)
+    assert report.counts.scored == len(ROWS)
+    assert report.score == pytest.approx(expected, abs=1e-12)

@@ -1,0 +1,72 @@
+"""Winogrande: hub schema (sentence, option1/2, answer '1'/'2'), EvalScope's prompt, exact accuracy."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from assay import TaskConfig, run_task
+from assay.benchmarks import build_adapter
+from assay.testing.server import Rule, ServerConfig, run_server_in_thread
+from tests.benchmarks.helpers import prompt_of, write_jsonl
+
+ROWS = [
+    {"sentence": "The trophy would not fit in the case because _ was too small.", "option1": "the trophy",
+     "option2": "the case", "answer": "2"},
+    {"sentence": "Ann lent Beth her umbrella because _ was going out in the rain.", "option1": "Ann",
+     "option2": "Beth", "answer": "2"},
+    {"sentence": "The ice melted on the table because _ was warm.", "option1": "the table",
+     "option2": "the ice", "answer": "1"},
+]  # fmt: skip
+GOLDS = ["B", "B", "A"]
+
+# EvalScope 1.14.1: prompt(sentence, [option1, option2], MultipleChoiceTemplate.SINGLE_ANSWER).
+EVALSCOPE_FIRST = (
+    "Answer the following multiple choice question. The entire content of your response should be of the "
+    "following format: 'ANSWER: [LETTER]' (without quotes) where [LETTER] is one of A,B.\n\n"
+    "The trophy would not fit in the case because _ was too small.\n\n"
+    "A) the trophy\nB) the case"
+)
+
+
+def _data(tmp_path: Path) -> Path:
+    write_jsonl(tmp_path / "data" / "default" / "validation.jsonl", ROWS)
+    return tmp_path / "data"
+
+
+def _accuracy(tmp_path: Path, rules: list[Rule], default: str) -> Any:
+    with run_server_in_thread(ServerConfig(rules=rules, default_reply=default)) as srv:
+        config = TaskConfig(
+            model="mock-model",
+            api_url=srv.url,
+            datasets=["winogrande"],
+            dataset_args={"winogrande": {"local_path": str(_data(tmp_path))}},
+            eval_batch_size=64,
+            work_dir=str(tmp_path / "out"),
+            no_timestamp=True,
+        )
+        return run_task(config, show_progress=False)["winogrande"]
+
+
+def test_hub_records_load_with_letter_targets_and_evalscope_prompt(tmp_path: Path) -> None:
+    samples = build_adapter("winogrande", {"local_path": str(_data(tmp_path))}).load()["default"]
+    assert [s.target for s in samples] == GOLDS
+    assert [s.id for s in samples] == ["default-0", "default-1", "default-2"]
+    assert prompt_of(samples[0]) == EVALSCOPE_FIRST
+
+
+@pytest.mark.parametrize(
+    ("replies", "default", "expected"),
+    [
+        ([f"ANSWER: {g}" for g in GOLDS], "", 1.0),  # gold answers
+        ([], "ANSWER: A", 1 / 3),  # a fixed answer scores the share of that letter
+        (["ANSWER: B", "ANSWER: A", "I cannot tell."], "", 1 / 3),  # right, wrong, no answer
+    ],
+)
+def test_server_replies_give_exact_accuracy(tmp_path: Path, replies: list[str], default: str, expected: float) -> None:
+    rules = [Rule(contains=row["sentence"], reply=reply) for row, reply in zip(ROWS, replies, strict=False)]
+    report = _accuracy(tmp_path, rules, default)
+    assert report.counts.scored == 3
+    assert report.score == pytest.approx(expected, abs=1e-12)
