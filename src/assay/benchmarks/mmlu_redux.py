@@ -1,0 +1,198 @@
+"""MMLU-Redux: MMLU with re-annotated answers (wrong keys, missing or several correct options).
+
+As in EvalScope (``evalscope/benchmarks/mmlu_redux/mmlu_redux_adapter.py``):
+
+* **Prompt**: ``SINGLE_ANSWER_TEMPLATE_COT`` (step by step, last line ``ANSWER: [LETTER]``).
+* **Few-shot**: none; there is no train split and a ``few_shot_num`` above 0 is reset to 0 with a
+  warning, as EvalScope does.
+* **Gold**: the record's ``answer`` index, corrected from ``error_type``/``correct_answer``:
+  ``no_correct_answer`` puts the corrected text in place of the keyed option, ``wrong_groundtruth``
+  moves the key (an index or a letter), ``multiple_correct_answers`` keys every listed option
+  (indices or letters separated by commas, spaces, ``and``/``or``, or option texts); when nothing
+  is left, every option counts.
+* **Extraction**: the ``ANSWER: X`` letter (``extract_choice``).
+* **Metric**: ``acc`` with inclusion (EvalScope's ``allow_inclusion``): the letter is right when it
+  is any of the gold letters; per subject and over STEM, Humanities, Social Science, Other.
+
+Data: ``edinburgh-dawg/mmlu-redux-2.0`` (one configuration per subject, split ``test``), or local
+hub-style files ``<dir>/<subject>/test.jsonl|parquet``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from assay.benchmarks._mcq import (
+    CHOICE_SCORING_HELP,
+    CHOICE_SCORING_PARAMS,
+    SINGLE_ANSWER_TEMPLATE_COT,
+    MultipleChoiceAdapter,
+)
+from assay.benchmarks._meta import BenchmarkMeta
+from assay.benchmarks._registry import register_benchmark
+from assay.errors import UserError
+from assay.scoring.extract import choice_label, extract_choice
+from assay.types import Sample, Score
+
+logger = logging.getLogger(__name__)
+
+#: Subject -> category, EvalScope's ``SUBJECT_MAPPING`` (last column), in its order.
+SUBJECT_CATEGORIES: dict[str, str] = {
+    "abstract_algebra": "STEM",
+    "anatomy": "Other",
+    "astronomy": "STEM",
+    "business_ethics": "Other",
+    "clinical_knowledge": "Other",
+    "college_biology": "STEM",
+    "college_chemistry": "STEM",
+    "college_computer_science": "STEM",
+    "college_mathematics": "STEM",
+    "college_medicine": "Other",
+    "college_physics": "STEM",
+    "computer_security": "STEM",
+    "conceptual_physics": "STEM",
+    "econometrics": "Social Science",
+    "electrical_engineering": "STEM",
+    "elementary_mathematics": "STEM",
+    "formal_logic": "Humanities",
+    "global_facts": "Other",
+    "high_school_biology": "STEM",
+    "high_school_chemistry": "STEM",
+    "high_school_computer_science": "STEM",
+    "high_school_european_history": "Humanities",
+    "high_school_geography": "Social Science",
+    "high_school_government_and_politics": "Social Science",
+    "high_school_macroeconomics": "Social Science",
+    "high_school_mathematics": "STEM",
+    "high_school_microeconomics": "Social Science",
+    "high_school_physics": "STEM",
+    "high_school_psychology": "Social Science",
+    "high_school_statistics": "STEM",
+    "high_school_us_history": "Humanities",
+    "high_school_world_history": "Humanities",
+    "human_aging": "Other",
+    "human_sexuality": "Social Science",
+    "international_law": "Humanities",
+    "jurisprudence": "Humanities",
+    "logical_fallacies": "Humanities",
+    "machine_learning": "STEM",
+    "management": "Other",
+    "marketing": "Other",
+    "medical_genetics": "Other",
+    "miscellaneous": "Other",
+    "moral_disputes": "Humanities",
+    "moral_scenarios": "Humanities",
+    "nutrition": "Other",
+    "philosophy": "Humanities",
+    "prehistory": "Humanities",
+    "professional_accounting": "Other",
+    "professional_law": "Humanities",
+    "professional_medicine": "Other",
+    "professional_psychology": "Social Science",
+    "public_relations": "Social Science",
+    "security_studies": "Social Science",
+    "sociology": "Social Science",
+    "us_foreign_policy": "Social Science",
+    "virology": "Other",
+    "world_religions": "Humanities",
+}
+
+
+def corrected_targets(record: Mapping[str, Any], choices: list[str]) -> list[int]:
+    """Gold option indices after the re-annotation; ``choices`` is updated in place for a missing option.
+
+    Raises:
+        ValueError: The correction cannot be read as options of this question.
+    """
+    error_type = record.get("error_type")
+    correct = record.get("correct_answer")
+    targets = [int(record["answer"])]
+    if not correct:
+        return targets
+    text = str(correct)
+    if error_type == "no_correct_answer":
+        choices[targets[0]] = text
+    elif error_type == "wrong_groundtruth":
+        targets = [int(text)] if text.strip().lstrip("-").isdigit() else [ord(text) - ord("A")]
+    elif error_type == "multiple_correct_answers":
+        text = text.strip("()").replace(" and ", ",").replace(" or ", ",")
+        parts = text.replace(",", " ").split()
+        if all(p.lstrip("-").isdigit() for p in parts):
+            targets = [int(p) for p in parts]
+        elif all(len(p) == 1 for p in text.split(",")):
+            targets = [ord(p) - ord("A") for p in text.split(",")]
+        else:
+            targets = [choices.index(p) for p in text.split(",") if p in choices]
+    return targets
+
+
+@register_benchmark(
+    BenchmarkMeta(
+        name="mmlu_redux",
+        pretty_name="MMLU-Redux",
+        description=(
+            "MMLU-Redux re-annotates MMLU's 57 subjects, fixing wrong answer keys, questions without a "
+            "correct option and questions with several correct options. Zero-shot with a step-by-step "
+            "instruction ending in 'ANSWER: <letter>'; a letter counts as correct when it is any of the "
+            "corrected gold options. Reported per subject and over STEM, Humanities, Social Science, Other."
+        ),
+        tags=["knowledge", "multiple-choice"],
+        paper_url="https://arxiv.org/abs/2406.04127",
+        version="1",
+        dataset_id="edinburgh-dawg/mmlu-redux-2.0",
+        local_layout=(
+            "hub-style <dir>/<subject>/test.jsonl|parquet with question, choices (list), answer (0-based index), "
+            "error_type and correct_answer"
+        ),
+        available_subsets=list(SUBJECT_CATEGORIES),
+        subset_list=list(SUBJECT_CATEGORIES),
+        train_split=None,
+        eval_split="test",
+        few_shot_num=0,
+        prompt_template=SINGLE_ANSWER_TEMPLATE_COT,
+        metric_list=["acc"],
+        extra_params=dict(CHOICE_SCORING_PARAMS),
+        extra_params_help=dict(CHOICE_SCORING_HELP),
+        category_map=SUBJECT_CATEGORIES,
+    )
+)
+class MMLUReduxAdapter(MultipleChoiceAdapter):
+    """Reads the hub schema and applies the re-annotation; ``acc`` accepts any gold letter."""
+
+    supported_metrics: ClassVar[tuple[str, ...]] = ("acc",)
+
+    @classmethod
+    def finalize_meta(cls, meta: BenchmarkMeta, given: frozenset[str]) -> BenchmarkMeta:
+        if meta.few_shot_num > 0:
+            logger.warning("mmlu_redux has no few-shot examples; setting few_shot_num to 0 (as EvalScope does)")
+            meta = meta.with_overrides({"few_shot_num": 0})
+        return super().finalize_meta(meta, given)
+
+    def record_to_sample(self, record: Mapping[str, Any], *, subset: str, index: int) -> Sample:
+        choices = [str(option) for option in record["choices"]]
+        try:
+            indices = corrected_targets(record, choices)
+            if any(not 0 <= i < len(choices) for i in indices):
+                raise ValueError(f"gold options {indices} outside {len(choices)} options")
+        except (ValueError, TypeError) as exc:
+            raise UserError(f"MMLU-Redux {subset} record {index}: cannot read the corrected answer: {exc}") from exc
+        targets = [choice_label(i) for i in indices] if indices else [choice_label(i) for i in range(len(choices))]
+        return Sample(
+            id=f"{subset}-{index}",
+            input=str(record["question"]),
+            choices=choices,
+            target=targets,
+            subset=subset,
+            metadata={"error_type": record.get("error_type"), "correct_answer": record.get("correct_answer")},
+        )
+
+    async def score_answer(self, answer: str, sample: Sample) -> Score:
+        assert sample.choices is not None
+        extracted = extract_choice(answer, len(sample.choices), chinese=self.answer_in_chinese, multiple=False)
+        if extracted is None:
+            return self.zero_score(explanation="no option letter found in the reply")
+        gold = sample.target if isinstance(sample.target, list) else [sample.target]
+        hit = float(extracted.strip().lower() in {g.strip().lower() for g in gold})
+        return Score(value=dict.fromkeys(self.meta.metric_list, hit), extracted=extracted)
