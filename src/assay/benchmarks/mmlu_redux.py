@@ -32,72 +32,12 @@ from assay.benchmarks._mcq import (
 )
 from assay.benchmarks._meta import BenchmarkMeta
 from assay.benchmarks._registry import register_benchmark
+from assay.benchmarks.mmlu import SUBJECT_CATEGORIES  # same 57 subjects and categories
 from assay.errors import UserError
 from assay.scoring.extract import choice_label, extract_choice
 from assay.types import Sample, Score
 
 logger = logging.getLogger(__name__)
-
-#: Subject -> category, EvalScope's ``SUBJECT_MAPPING`` (last column), in its order.
-SUBJECT_CATEGORIES: dict[str, str] = {
-    "abstract_algebra": "STEM",
-    "anatomy": "Other",
-    "astronomy": "STEM",
-    "business_ethics": "Other",
-    "clinical_knowledge": "Other",
-    "college_biology": "STEM",
-    "college_chemistry": "STEM",
-    "college_computer_science": "STEM",
-    "college_mathematics": "STEM",
-    "college_medicine": "Other",
-    "college_physics": "STEM",
-    "computer_security": "STEM",
-    "conceptual_physics": "STEM",
-    "econometrics": "Social Science",
-    "electrical_engineering": "STEM",
-    "elementary_mathematics": "STEM",
-    "formal_logic": "Humanities",
-    "global_facts": "Other",
-    "high_school_biology": "STEM",
-    "high_school_chemistry": "STEM",
-    "high_school_computer_science": "STEM",
-    "high_school_european_history": "Humanities",
-    "high_school_geography": "Social Science",
-    "high_school_government_and_politics": "Social Science",
-    "high_school_macroeconomics": "Social Science",
-    "high_school_mathematics": "STEM",
-    "high_school_microeconomics": "Social Science",
-    "high_school_physics": "STEM",
-    "high_school_psychology": "Social Science",
-    "high_school_statistics": "STEM",
-    "high_school_us_history": "Humanities",
-    "high_school_world_history": "Humanities",
-    "human_aging": "Other",
-    "human_sexuality": "Social Science",
-    "international_law": "Humanities",
-    "jurisprudence": "Humanities",
-    "logical_fallacies": "Humanities",
-    "machine_learning": "STEM",
-    "management": "Other",
-    "marketing": "Other",
-    "medical_genetics": "Other",
-    "miscellaneous": "Other",
-    "moral_disputes": "Humanities",
-    "moral_scenarios": "Humanities",
-    "nutrition": "Other",
-    "philosophy": "Humanities",
-    "prehistory": "Humanities",
-    "professional_accounting": "Other",
-    "professional_law": "Humanities",
-    "professional_medicine": "Other",
-    "professional_psychology": "Social Science",
-    "public_relations": "Social Science",
-    "security_studies": "Social Science",
-    "sociology": "Social Science",
-    "us_foreign_policy": "Social Science",
-    "virology": "Other",
-    "world_religions": "Humanities",
-}
 
 
 def corrected_targets(record: Mapping[str, Any], choices: list[str]) -> list[int]:
