@@ -8,8 +8,11 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from assay import TaskConfig, run_task
 from assay.benchmarks import BenchmarkAdapter, BenchmarkMeta
 from assay.benchmarks._mcq import SINGLE_ANSWER_TEMPLATE
+from assay.report.model import Report
+from assay.testing.server import ServerConfig, run_server_in_thread
 from assay.types import ModelOutput, Sample, Score
 
 
@@ -46,3 +49,21 @@ def prompt_of(sample: Sample) -> str:
     """The user message of a prompted sample."""
     assert isinstance(sample.input, list)
     return sample.input[-1].content
+
+
+def oracle_report(work_dir: Path, dataset: str, dataset_args: dict[str, Any], server: ServerConfig) -> Report:
+    """Run ``dataset`` against the project's test server configured as ``server``; return its report.
+
+    The oracle tests' shared scaffolding: the server's rules decide which items are answered right.
+    """
+    with run_server_in_thread(server) as srv:
+        config = TaskConfig(
+            model="mock-model",
+            api_url=srv.url,
+            datasets=[dataset],
+            dataset_args=dataset_args,
+            eval_batch_size=64,
+            work_dir=str(work_dir),
+            no_timestamp=True,
+        )
+        return run_task(config, show_progress=False)[dataset]

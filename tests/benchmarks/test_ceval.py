@@ -8,10 +8,9 @@ from typing import Any
 
 import pytest
 
-from assay import TaskConfig, run_task
 from assay.benchmarks import build_adapter, get_benchmark_meta
-from assay.testing.server import Rule, ServerConfig, run_server_in_thread
-from tests.benchmarks.helpers import prompt_of
+from assay.testing.server import Rule, ServerConfig
+from tests.benchmarks.helpers import oracle_report, prompt_of
 
 COLUMNS = ["id", "question", "A", "B", "C", "D", "answer", "explanation"]
 VAL = {
@@ -77,17 +76,9 @@ def test_prompts_match_evalscope_with_and_without_examples(tmp_path: Path) -> No
 
 
 def _report(tmp_path: Path, rules: list[Rule], default: str) -> Any:
-    with run_server_in_thread(ServerConfig(rules=rules, default_reply=default)) as srv:
-        config = TaskConfig(
-            model="mock-model",
-            api_url=srv.url,
-            datasets=["ceval"],
-            dataset_args={"ceval": _args(tmp_path)},
-            eval_batch_size=64,
-            work_dir=str(tmp_path / "out"),
-            no_timestamp=True,
-        )
-        return run_task(config, show_progress=False)["ceval"]
+    return oracle_report(
+        tmp_path / "out", "ceval", {"ceval": _args(tmp_path)}, ServerConfig(rules=rules, default_reply=default)
+    )
 
 
 @pytest.mark.parametrize(

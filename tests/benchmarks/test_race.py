@@ -7,11 +7,10 @@ from typing import Any
 
 import pytest
 
-from assay import TaskConfig, run_task
 from assay.benchmarks import build_adapter
 from assay.errors import UserError
-from assay.testing.server import Rule, ServerConfig, run_server_in_thread
-from tests.benchmarks.helpers import prompt_of, write_jsonl
+from assay.testing.server import Rule, ServerConfig
+from tests.benchmarks.helpers import oracle_report, prompt_of, write_jsonl
 
 
 def _row(example_id: str, article: str, question: str, answer: str) -> dict[str, Any]:
@@ -68,17 +67,12 @@ def test_more_than_three_examples_are_refused(tmp_path: Path) -> None:
 
 
 def _report(tmp_path: Path, rules: list[Rule], default: str) -> Any:
-    with run_server_in_thread(ServerConfig(rules=rules, default_reply=default)) as srv:
-        config = TaskConfig(
-            model="mock-model",
-            api_url=srv.url,
-            datasets=["race"],
-            dataset_args={"race": {"local_path": str(_data(tmp_path))}},
-            eval_batch_size=64,
-            work_dir=str(tmp_path / "out"),
-            no_timestamp=True,
-        )
-        return run_task(config, show_progress=False)["race"]
+    return oracle_report(
+        tmp_path / "out",
+        "race",
+        {"race": {"local_path": str(_data(tmp_path))}},
+        ServerConfig(rules=rules, default_reply=default),
+    )
 
 
 @pytest.mark.parametrize(

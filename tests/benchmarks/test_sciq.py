@@ -7,10 +7,9 @@ from typing import Any
 
 import pytest
 
-from assay import TaskConfig, run_task
 from assay.benchmarks import build_adapter
-from assay.testing.server import Rule, ServerConfig, run_server_in_thread
-from tests.benchmarks.helpers import prompt_of, write_jsonl
+from assay.testing.server import Rule, ServerConfig
+from tests.benchmarks.helpers import oracle_report, prompt_of, write_jsonl
 
 ROWS = [
     {"question": "What gas do plants take in for photosynthesis?",
@@ -37,17 +36,12 @@ def _data(tmp_path: Path) -> Path:
 
 
 def _accuracy(tmp_path: Path, rules: list[Rule], default: str) -> Any:
-    with run_server_in_thread(ServerConfig(rules=rules, default_reply=default)) as srv:
-        config = TaskConfig(
-            model="mock-model",
-            api_url=srv.url,
-            datasets=["sciq"],
-            dataset_args={"sciq": {"local_path": str(_data(tmp_path))}},
-            eval_batch_size=64,
-            work_dir=str(tmp_path / "out"),
-            no_timestamp=True,
-        )
-        return run_task(config, show_progress=False)["sciq"]
+    return oracle_report(
+        tmp_path / "out",
+        "sciq",
+        {"sciq": {"local_path": str(_data(tmp_path))}},
+        ServerConfig(rules=rules, default_reply=default),
+    )
 
 
 def test_hub_records_load_with_letter_targets_and_evalscope_prompt(tmp_path: Path) -> None:
