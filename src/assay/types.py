@@ -137,4 +137,9 @@ class Score(BaseModel):
     status: SampleStatus = SampleStatus.SCORED
     reason: str | None = Field(None, description="Why a sample was excluded or errored.")
     truncated: bool = Field(False, description="Output hit max_tokens or left a <think> block open.")
+    weights: dict[str, float] = Field(
+        default_factory=dict,
+        description="Metric name -> how many units its value averages (IFEval: the prompt's instruction "
+        "count), so reports can average over units instead of samples; absent = 1.",
+    )
     explanation: str | None = None

@@ -74,3 +74,19 @@ def test_micro_macro_leaves_out_empty_subsets() -> None:
 def test_micro_macro_rejects_negative_counts() -> None:
     with pytest.raises(ValueError):
         micro_macro({"a": (0.5, -1)})
+
+
+def test_weighted_mean_averages_units_and_reduces_to_the_plain_mean() -> None:
+    from assay.scoring.stats import weighted_mean_and_stderr
+
+    # Sample A: 3 of 3 units right; sample B: 0 of 1. Over units 3/4, over samples 1/2.
+    mean, stderr = weighted_mean_and_stderr([1.0, 0.0], [3, 1])
+    assert mean == 0.75
+    # Clusters: n/(n-1) * sum(w^2 (v - m)^2) / W^2 = 2 * (0.5625 + 0.5625) / 16.
+    assert stderr == pytest.approx((2 * 1.125 / 16) ** 0.5)
+    values = [1.0, 0.0, 1.0, 1.0]
+    assert weighted_mean_and_stderr(values, [1, 1, 1, 1]) == mean_and_stderr(values)
+    assert weighted_mean_and_stderr([], []) == (0.0, 0.0)
+    assert weighted_mean_and_stderr([0.5], [0]) == (0.0, 0.0)
+    with pytest.raises(ValueError, match="2 values but 1 weights"):
+        weighted_mean_and_stderr([1.0, 0.0], [1])

@@ -14,7 +14,7 @@ from typing import Any
 
 from assay.report.model import CategoryScore, Counts, MetricScore, Report, SubsetScore, Timing
 from assay.scoring.aggregate import SampleRepeats, aggregate
-from assay.scoring.stats import mean_and_stderr
+from assay.scoring.stats import mean_and_stderr, weighted_mean_and_stderr
 
 #: Category name used for subsets the benchmark does not group.
 DEFAULT_CATEGORY = "default"
@@ -90,27 +90,32 @@ def _short_reason(reason: object) -> str:
 
 def _per_sample_metrics(
     samples: Mapping[str, Mapping[int, Mapping[str, Any]]], metric_list: Sequence[str], aggregation: str
-) -> list[dict[str, float]]:
-    """One dict of metric values per sample (from its scored repeats, in repeat order)."""
+) -> list[dict[str, tuple[float, float]]]:
+    """One dict per sample: report key -> (value from its scored repeats in order, its weight).
+
+    The weight is how many units the sample's value averages (``Score.weights``; 1 when absent),
+    read from its first scored repeat since it is a property of the sample, not of a reply.
+    """
     if not samples:
         return []
     primary = metric_list[0] if metric_list else None
-    rows: list[dict[str, float]] = []
+    rows: list[dict[str, tuple[float, float]]] = []
     for repeats in samples.values():
         ordered = [repeats[r] for r in sorted(repeats)]
-        row: dict[str, float] = {}
+        row: dict[str, tuple[float, float]] = {}
         names = list(metric_list) or sorted({k for s in ordered for k in s.get("value", {})})
         for name in names:
             values = [_as_float(s.get("value", {}).get(name)) for s in ordered]
             answers = [s.get("extracted") for s in ordered]
+            weight = float((ordered[0].get("weights") or {}).get(name, 1.0))
             agg = aggregation if name == primary else "mean"
             for key, value in aggregate(agg, [SampleRepeats(values=values, answers=answers)], metric=name).items():
-                row[key] = value
+                row[key] = (value, weight)
         rows.append(row)
     return rows
 
 
-def _metric_names(per_subset: Mapping[str, list[dict[str, float]]]) -> list[str]:
+def _metric_names(per_subset: Mapping[str, list[dict[str, tuple[float, float]]]]) -> list[str]:
     names: list[str] = []
     for rows in per_subset.values():
         for row in rows:
@@ -122,7 +127,7 @@ def _metric_names(per_subset: Mapping[str, list[dict[str, float]]]) -> list[str]
 
 def _metric_score(
     name: str,
-    per_subset: Mapping[str, list[dict[str, float]]],
+    per_subset: Mapping[str, list[dict[str, tuple[float, float]]]],
     subsets: Sequence[str],
     category_map: Mapping[str, str],
 ) -> MetricScore:
@@ -130,40 +135,49 @@ def _metric_score(
     for subset in subsets:
         by_category[category_map.get(subset, DEFAULT_CATEGORY)].append(subset)
     categories = []
-    all_values: list[float] = []
+    all_rows: list[tuple[float, float]] = []
     subset_means: list[float] = []
     for category, members in by_category.items():
         subset_scores = []
-        cat_values: list[float] = []
+        cat_rows: list[tuple[float, float]] = []
         for subset in members:
-            values = [row[name] for row in per_subset[subset] if name in row]
-            mean, stderr = mean_and_stderr(values)
-            subset_scores.append(SubsetScore(name=subset, num=len(values), score=mean, stderr=stderr))
-            cat_values.extend(values)
-            if values:
+            rows = [row[name] for row in per_subset[subset] if name in row]
+            mean, stderr = _mean_and_stderr(rows)
+            subset_scores.append(SubsetScore(name=subset, num=len(rows), score=mean, stderr=stderr))
+            cat_rows.extend(rows)
+            if rows:
                 subset_means.append(mean)
-        cat_mean, cat_stderr = mean_and_stderr(cat_values)
+        cat_mean, cat_stderr = _mean_and_stderr(cat_rows)
         populated = [s.score for s in subset_scores if s.num]
         categories.append(
             CategoryScore(
                 name=[category],
-                num=len(cat_values),
+                num=len(cat_rows),
                 score=cat_mean,
                 macro_score=sum(populated) / len(populated) if populated else 0.0,
                 stderr=cat_stderr,
                 subsets=subset_scores,
             )
         )
-        all_values.extend(cat_values)
-    mean, stderr = mean_and_stderr(all_values)
+        all_rows.extend(cat_rows)
+    mean, stderr = _mean_and_stderr(all_rows)
     return MetricScore(
         name=name,
-        num=len(all_values),
+        num=len(all_rows),
         score=mean,
         macro_score=sum(subset_means) / len(subset_means) if subset_means else 0.0,
         stderr=stderr,
         categories=categories,
     )
+
+
+def _mean_and_stderr(rows: Sequence[tuple[float, float]]) -> tuple[float, float]:
+    """Per-sample mean, or the mean over units when samples carry weights (IFEval's instructions)."""
+    values = [value for value, _ in rows]
+    weights = [weight for _, weight in rows]
+    if all(weight == 1.0 for weight in weights):
+        return mean_and_stderr(values)
+    return weighted_mean_and_stderr(values, weights)
 
 
 def _as_float(value: object) -> float | None:
