@@ -12,7 +12,7 @@ Built-in benchmark modules are imported on first use, so importing this package 
 
 from assay.benchmarks._base import BenchmarkAdapter, LocalFile, SplitOrigin
 from assay.benchmarks._mcq import MultipleChoiceAdapter
-from assay.benchmarks._meta import BenchmarkMeta
+from assay.benchmarks._meta import BenchmarkExample, BenchmarkMeta
 from assay.benchmarks._qa import MathAdapter, QuestionAnswerAdapter
 from assay.benchmarks._registry import (
     DATASET_ARGS_KEYS,
@@ -25,6 +25,7 @@ from assay.benchmarks._registry import (
 __all__ = [
     "DATASET_ARGS_KEYS",
     "BenchmarkAdapter",
+    "BenchmarkExample",
     "BenchmarkMeta",
     "LocalFile",
     "MathAdapter",

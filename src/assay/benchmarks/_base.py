@@ -177,6 +177,15 @@ class BenchmarkAdapter(ABC):
         self.data_sources = []
         return {subset: self._load_subset(subset, limit) for subset in self.meta.subset_list}
 
+    def prompted_sample(self, record: Mapping[str, Any], *, subset: str, fewshot: str | None = None) -> Sample:
+        """One record as the model receives it: the same steps :meth:`load` runs on every record.
+
+        ``record_to_sample``, the option shuffle, the prompt (with ``fewshot`` examples, if any) and
+        the system message; ``assay benchmark-info`` renders its example record with it.
+        """
+        origin = SplitOrigin(subset, self.meta.eval_split, f"the example record of {self.meta.name}")
+        return self._with_prompt(self._to_sample(record, subset, 0, origin), fewshot)
+
     async def score(self, sample: Sample, output: ModelOutput) -> Score:
         """Judge one reply: errors are marked, reasoning dropped, filters run, then extract and compare."""
         if output.error is not None:

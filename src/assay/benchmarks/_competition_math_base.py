@@ -143,8 +143,11 @@ class AIMEAdapter(IntegerAnswerMathAdapter):
         )
 
 
-def aime_meta(year: int) -> BenchmarkMeta:
-    """The meta of ``aime<yy>``: EvalScope's name, prompt and hub ids for that year's contest."""
+def aime_meta(year: int, **fields: Any) -> BenchmarkMeta:
+    """The meta of ``aime<yy>``: EvalScope's name, prompt and hub ids for that year's contest.
+
+    ``fields`` add to or override them (the year's licence, count and example record).
+    """
     name = f"aime{year % 100:02d}"
     return BenchmarkMeta(
         name=name,
@@ -158,6 +161,7 @@ def aime_meta(year: int) -> BenchmarkMeta:
         tags=["math", "reasoning"],
         version="1",
         dataset_id=f"math-ai/{name}",
+        homepage="https://artofproblemsolving.com/wiki/index.php/AIME_Problems_and_Solutions",
         modelscope_dataset_id=f"evalscope/{name}",
         local_layout=AIME_LOCAL_LAYOUT,
         available_subsets=["default"],
@@ -166,4 +170,5 @@ def aime_meta(year: int) -> BenchmarkMeta:
         few_shot_num=0,
         prompt_template=AIME_PROMPT,
         metric_list=["acc"],
+        **fields,
     )

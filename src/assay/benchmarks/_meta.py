@@ -13,6 +13,23 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 
+class BenchmarkExample(BaseModel):
+    """One raw record of a benchmark, shown by ``assay benchmark-info`` through the adapter's own code.
+
+    Example:
+        >>> BenchmarkExample(record={"question": "1+1?", "answer": "#### 2"}, source="made up").subset is None
+        True
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    record: dict[str, Any] = Field(
+        description="One record in a schema the adapter reads (hub or upstream release), unchanged."
+    )
+    subset: str | None = Field(default=None, description="Subset the record belongs to; None = first of subset_list.")
+    source: str = Field(description="Where the record comes from (file and position, or 'illustrative').")
+
+
 class BenchmarkMeta(BaseModel):
     """Everything that defines a benchmark run except the model: data, prompts, scoring, version.
 
@@ -46,6 +63,26 @@ class BenchmarkMeta(BaseModel):
     modelscope_dataset_id: str | None = Field(
         default=None,
         description="ModelScope id when it differs from `dataset_id` (used with dataset_hub='modelscope').",
+    )
+    homepage: str | None = Field(
+        default=None, description="Page describing the data and its terms (project site or dataset card)."
+    )
+    license: str | None = Field(
+        default=None,
+        description="Licence of the data: an SPDX id (`CC-BY-SA-4.0`) or short text; None = not stated or not "
+        "confirmed (benchmark-info then points to `homepage`).",
+    )
+    sample_counts: dict[str, int] = Field(
+        default_factory=dict,
+        description="Published number of eval-split records per subset; empty when not published per subset.",
+    )
+    sample_total: int | None = Field(
+        default=None,
+        ge=0,
+        description="Published eval-split total when per-subset numbers are not; None = sum of `sample_counts`.",
+    )
+    example: BenchmarkExample | None = Field(
+        default=None, description="One real (or labelled illustrative) record, rendered by benchmark-info."
     )
     local_path: str | None = Field(
         default=None,

@@ -9,9 +9,24 @@ is ...``) is extracted, and ``acc`` counts an integer literal that Math-Verify f
 from __future__ import annotations
 
 from assay.benchmarks._competition_math_base import AIMEAdapter, aime_meta
+from assay.benchmarks._meta import BenchmarkExample
 from assay.benchmarks._registry import register_benchmark
 
 
-@register_benchmark(aime_meta(2025))
+@register_benchmark(
+    aime_meta(
+        2025,
+        # No licence stated by math-ai/aime25; the problems are MAA's (the shared copy's repo is MIT).
+        license=None,
+        sample_counts={"default": 30},  # AIME 2025 I and II (shared/data/aime/SOURCE.md; tested)
+        example=BenchmarkExample(
+            record={
+                "answer": "70",
+                "problem": "Find the sum of all integer bases $b>9$ for which $17_b$ is a divisor of $97_b.$",
+            },
+            source="first record of aime25/test.jsonl (Zhuofeng-Li/math-evaluation-harness)",
+        ),
+    )
+)
 class AIME25Adapter(AIMEAdapter):
     """AIME 2025 I and II."""

@@ -18,7 +18,7 @@ from typing import Any
 
 from assay.benchmarks._base import SplitOrigin
 from assay.benchmarks._competition_math_base import BOXED_PROMPT, answer_text
-from assay.benchmarks._meta import BenchmarkMeta
+from assay.benchmarks._meta import BenchmarkExample, BenchmarkMeta
 from assay.benchmarks._qa import MathAdapter
 from assay.benchmarks._registry import register_benchmark
 from assay.datasets import load_hub_split
@@ -41,6 +41,22 @@ SUBSETS = ["amc22", "amc23", "amc24"]
         version="1",
         dataset_id="scottgeng00/amc_22-24",
         modelscope_dataset_id="evalscope/amc_22-24",
+        homepage="https://huggingface.co/datasets/scottgeng00/amc_22-24",
+        license=None,  # no licence on the hub card; the problems are MAA contest problems
+        # Per-year counts of scottgeng00/amc_22-24 could not be confirmed offline: none declared. (The
+        # shared AMC 2023 copy from Qwen2.5-Math has 40 problems; it is another source.)
+        example=BenchmarkExample(
+            record={
+                "id": 0,
+                "problem": "Cities $A$ and $B$ are $45$ miles apart. Alicia lives in $A$ and Beth lives in $B$. "
+                "Alicia bikes towards $B$ at 18 miles per hour. Leaving at the same time, Beth bikes toward $A$ at 12 "
+                "miles per hour. How many miles from City $A$ will they be when they meet?",
+                "answer": 27.0,
+                "url": "https://artofproblemsolving.com/wiki/index.php/2023_AMC_12A_Problems/Problem_1",
+            },
+            subset="amc23",
+            source="first record of amc23/test.jsonl (QwenLM/Qwen2.5-Math; 'question' duplicate left out)",
+        ),
         local_layout=(
             "<dir>/<subset>/test.jsonl per year (amc23/test.jsonl from Qwen2.5-Math) or <dir>/<subset>.jsonl; "
             "records have problem and answer"

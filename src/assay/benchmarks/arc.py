@@ -18,7 +18,7 @@ from assay.benchmarks._mcq import (
     SINGLE_ANSWER_TEMPLATE,
     MultipleChoiceAdapter,
 )
-from assay.benchmarks._meta import BenchmarkMeta
+from assay.benchmarks._meta import BenchmarkExample, BenchmarkMeta
 from assay.benchmarks._registry import register_benchmark
 from assay.errors import UserError
 from assay.scoring.extract import choice_label
@@ -44,6 +44,27 @@ _UPSTREAM_SPLITS = {"train": "Train", "validation": "Dev", "dev": "Dev", "test":
         version="1",
         dataset_id="allenai/ai2_arc",
         dataset_revision="210d026faf9955653af8916fad021475a3f00453",
+        homepage="https://allenai.org/data/arc",
+        license="CC-BY-SA-4.0",  # AI2 ARC licence (shared/data/arc/SOURCE.md)
+        sample_counts={"ARC-Easy": 2376, "ARC-Challenge": 1172},  # test files (SOURCE.md; tested)
+        example=BenchmarkExample(
+            record={
+                "id": "Mercury_7175875",
+                "question": {
+                    "stem": "An astronomer observes that a planet rotates faster after a meteorite impact. Which is "
+                    "the most likely effect of this increase in rotation?",
+                    "choices": [
+                        {"text": "Planetary density will decrease.", "label": "A"},
+                        {"text": "Planetary years will become longer.", "label": "B"},
+                        {"text": "Planetary days will become shorter.", "label": "C"},
+                        {"text": "Planetary gravity will become stronger.", "label": "D"},
+                    ],
+                },
+                "answerKey": "C",
+            },
+            subset="ARC-Challenge",
+            source="first record of ARC-Challenge-Test.jsonl (ARC-V1-Feb2018)",
+        ),
         local_layout=(
             "the upstream release <dir>/ARC-Challenge/ARC-Challenge-Test.jsonl (and -Dev, -Train; same for "
             "ARC-Easy), or hub-style <dir>/ARC-Challenge/test.jsonl|parquet"

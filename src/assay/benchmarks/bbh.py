@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from assay.benchmarks._base import LocalFile, SplitOrigin
-from assay.benchmarks._meta import BenchmarkMeta
+from assay.benchmarks._meta import BenchmarkExample, BenchmarkMeta
 from assay.benchmarks._qa import QuestionAnswerAdapter
 from assay.benchmarks._registry import register_benchmark
 from assay.errors import UserError
@@ -124,6 +124,45 @@ def cot_prompt_body(text: str) -> str:
     return "\n".join(lines).strip()
 
 
+#: Examples per task (6,511 in all), in ALL_TASKS order: the upstream bbh/<task>.json files
+#: (shared/data/bbh/SOURCE.md); checked against the files by the tests.
+_TASK_COUNTS: dict[str, int] = dict(
+    zip(
+        ALL_TASKS,
+        (
+            250,
+            250,
+            250,
+            250,
+            146,
+            250,
+            178,
+            250,
+            250,
+            250,
+            250,
+            250,
+            250,
+            250,
+            250,
+            250,
+            250,
+            250,
+            250,
+            250,
+            250,
+            250,
+            250,
+            250,
+            250,
+            187,
+            250,
+        ),
+        strict=True,
+    )
+)
+
+
 @register_benchmark(
     BenchmarkMeta(
         name="bbh",
@@ -140,6 +179,23 @@ def cot_prompt_body(text: str) -> str:
         version="1",
         dataset_id="lukaemon/bbh",
         modelscope_dataset_id="evalscope/bbh",
+        homepage="https://github.com/suzgunmirac/BIG-Bench-Hard",
+        license="MIT",  # suzgunmirac/BIG-Bench-Hard LICENSE (shared/data/bbh/SOURCE.md)
+        sample_counts=_TASK_COUNTS,
+        example=BenchmarkExample(
+            record={
+                "input": "Today, Susan went to the coffee shop. Between what times could they have gone?\nWe know "
+                "that:\nSusan woke up at 7am.\nLinda saw Susan driving to the water park from 7am to 11am.\nJohn saw "
+                "Susan buying clothes at the mall from 11am to 12pm.\nJessica saw Susan taking photos near the "
+                "Eiffel Tower from 12pm to 1pm.\nSteven saw Susan buying lunch at the deli from 1pm to 2pm.\nThomas "
+                "saw Susan reading at the library from 2pm to 6pm.\nThe coffee shop was closed after 9pm.\nBetween "
+                "what times could Susan have gone to the coffee shop?\nOptions:\n(A) 6pm to 9pm\n(B) 7am to 11am\n"
+                "(C) 1pm to 2pm\n(D) 2pm to 6pm",
+                "target": "(A)",
+            },
+            subset="temporal_sequences",
+            source="first example of bbh/temporal_sequences.json (suzgunmirac/BIG-Bench-Hard)",
+        ),
         local_layout=(
             "the upstream release (suzgunmirac/BIG-Bench-Hard): <dir>/bbh/<task>.json with records under "
             "'examples' ({input, target}) and the few-shot prompts <dir>/cot-prompts/<task>.txt; or hub-style "

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from assay.benchmarks._commonsense_mcq_base import AnswerFormat, ColumnsMCQAdapter, commonsense_meta
+from assay.benchmarks._meta import BenchmarkExample
 from assay.benchmarks._registry import register_benchmark
 
 
@@ -29,6 +30,17 @@ from assay.benchmarks._registry import register_benchmark
         tags=["multiple-choice"],
         paper_url="https://arxiv.org/abs/1905.10044",
         dataset_id="google/boolq",
+        homepage="https://github.com/google-research-datasets/boolean-questions",
+        license=None,  # not confirmed offline (see the homepage)
+        sample_counts={"default": 3270},  # validation split (hub dataset_info of BoolQ copies: 3,270)
+        example=BenchmarkExample(
+            record={
+                "question": "is a tomato a fruit",
+                "passage": "Botanically, a tomato is the fruit of the tomato plant.",
+                "answer": True,
+            },
+            source="illustrative record in the hub schema (tests/benchmarks/fixtures.py), not from the dataset",
+        ),
         local_layout="hub-style <dir>/default/validation.jsonl|parquet (or <dir>/validation.*) with "
         "question, passage and a boolean answer",
         train_split="train",

@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 
 from assay.benchmarks._base import LocalFile, format_template
 from assay.benchmarks._mcq import CHOICE_SCORING_HELP, CHOICE_SCORING_PARAMS, MultipleChoiceAdapter
-from assay.benchmarks._meta import BenchmarkMeta
+from assay.benchmarks._meta import BenchmarkExample, BenchmarkMeta
 from assay.benchmarks._registry import register_benchmark
 from assay.errors import UserError
 from assay.scoring.extract import choice_label
@@ -108,6 +108,26 @@ def _options(choices: list[str]) -> str:
         version="1",
         dataset_id="ceval/ceval-exam",
         modelscope_dataset_id="evalscope/ceval",
+        homepage="https://cevalbenchmark.com",
+        license="CC-BY-NC-SA-4.0",  # hub card of ceval/ceval-exam
+        # 1,346 val questions (C-Eval paper, arXiv 2305.08322; 13,948 in all with test and dev); per-subject
+        # numbers are not declared.
+        sample_total=1346,
+        example=BenchmarkExample(
+            record={
+                "id": 0,
+                "question": "使用位填充方法,以01111110为位首flag,数据为011011111111111111110010,"
+                "求问传送时要添加几个0____",
+                "A": "1",
+                "B": "2",
+                "C": "3",
+                "D": "4",
+                "answer": "C",
+                "explanation": "",
+            },
+            subset="computer_network",
+            source="val[0] of computer_network, as printed on the ceval/ceval-exam hub card",
+        ),
         local_layout=(
             "the upstream release <dir>/val/<subject>_val.csv and <dir>/dev/<subject>_dev.csv (columns id, "
             "question, A, B, C, D, answer, explanation), or hub-style <dir>/<subject>/val.parquet|jsonl"

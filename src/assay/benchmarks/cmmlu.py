@@ -30,7 +30,7 @@ from assay.benchmarks._mcq import (
     MultipleChoiceAdapter,
     format_options,
 )
-from assay.benchmarks._meta import BenchmarkMeta
+from assay.benchmarks._meta import BenchmarkExample, BenchmarkMeta
 from assay.benchmarks._registry import register_benchmark
 from assay.errors import UserError
 from assay.types import Sample
@@ -112,6 +112,85 @@ SUBJECT_CATEGORIES: dict[str, str] = {
 _LETTERS = "ABCD"
 
 
+#: Test questions per subject (11,582 in all), in SUBJECT_CATEGORIES order: the upstream
+#: data/test/*.csv files (shared/data/cmmlu/SOURCE.md); checked against the files by the tests.
+_TEST_COUNTS: dict[str, int] = dict(
+    zip(
+        SUBJECT_CATEGORIES,
+        (
+            169,
+            148,
+            164,
+            160,
+            165,
+            209,
+            160,
+            131,
+            136,
+            107,
+            323,
+            204,
+            179,
+            106,
+            107,
+            106,
+            108,
+            105,
+            106,
+            237,
+            273,
+            204,
+            171,
+            147,
+            139,
+            159,
+            163,
+            252,
+            198,
+            238,
+            172,
+            230,
+            135,
+            143,
+            176,
+            149,
+            169,
+            132,
+            118,
+            164,
+            110,
+            143,
+            126,
+            185,
+            172,
+            411,
+            214,
+            123,
+            122,
+            210,
+            180,
+            189,
+            116,
+            145,
+            105,
+            175,
+            211,
+            376,
+            232,
+            174,
+            135,
+            226,
+            165,
+            185,
+            169,
+            161,
+            160,
+        ),
+        strict=True,
+    )
+)
+
+
 @register_benchmark(
     BenchmarkMeta(
         name="cmmlu",
@@ -127,6 +206,22 @@ _LETTERS = "ABCD"
         paper_url="https://arxiv.org/abs/2306.09212",
         version="1",
         dataset_id="evalscope/cmmlu",
+        homepage="https://github.com/haonan-li/CMMLU",
+        license="CC-BY-NC-SA-4.0",  # README 'License' section of haonan-li/CMMLU (shared/data/cmmlu/SOURCE.md)
+        sample_counts=_TEST_COUNTS,
+        example=BenchmarkExample(
+            record={
+                "": "0",
+                "Question": "在农业生产中被当作极其重要的劳动对象发挥作用，最主要的不可替代的基本生产资料是",
+                "A": "农业生产工具",
+                "B": "土地",
+                "C": "劳动力",
+                "D": "资金",
+                "Answer": "B",
+            },
+            subset="agronomy",
+            source="first row of data/test/agronomy.csv (haonan-li/CMMLU)",
+        ),
         local_layout=(
             "the upstream release <dir>/data/test/<subject>.csv and <dir>/data/dev/<subject>.csv (or without "
             "data/) with header ',Question,A,B,C,D,Answer', or hub-style <dir>/<subject>/test.jsonl|parquet "

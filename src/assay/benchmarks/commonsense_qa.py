@@ -9,6 +9,7 @@ scored by exact match (``acc``).
 from __future__ import annotations
 
 from assay.benchmarks._commonsense_mcq_base import ColumnsMCQAdapter, commonsense_meta
+from assay.benchmarks._meta import BenchmarkExample
 from assay.benchmarks._registry import register_benchmark
 
 
@@ -24,6 +25,17 @@ from assay.benchmarks._registry import register_benchmark
         tags=["reasoning", "commonsense", "multiple-choice"],
         paper_url="https://arxiv.org/abs/1811.00937",
         dataset_id="extraordinarylab/commonsense-qa",
+        homepage="https://www.tau-nlp.org/commonsenseqa",
+        license="MIT",  # hub card of tau/commonsense_qa (the original release)
+        sample_counts={"default": 1221},  # validation split (tau/commonsense_qa dataset_info)
+        example=BenchmarkExample(
+            record={
+                "question": "Where would you put a plate after washing it?",
+                "choices": ["cupboard", "oven", "garden", "car", "bathtub"],
+                "answer": "A",
+            },
+            source="illustrative record in the hub schema (tests/benchmarks/fixtures.py), not from the dataset",
+        ),
         local_layout="hub-style <dir>/default/validation.jsonl|parquet (or <dir>/validation.*) with "
         "question, choices (list) and answer (a letter)",
         eval_split="validation",

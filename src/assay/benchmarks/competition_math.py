@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 
 from assay.benchmarks._base import LocalFile
 from assay.benchmarks._competition_math_base import FieldSubsetMathAdapter, answer_text, last_boxed_content
-from assay.benchmarks._meta import BenchmarkMeta
+from assay.benchmarks._meta import BenchmarkExample, BenchmarkMeta
 from assay.benchmarks._registry import register_benchmark
 from assay.errors import UserError
 from assay.scoring.extract import extract_math_answer
@@ -48,6 +48,19 @@ ALL_LEVELS = "all"
         paper_url="https://arxiv.org/abs/2103.03874",
         version="1",
         dataset_id="evalscope/competition_math",
+        homepage="https://github.com/hendrycks/math",
+        license="MIT",  # hendrycks/math LICENSE; the simple-evals copy is MIT too (shared/data/math/SOURCE.md)
+        # 5,000 test problems (the MATH paper); per-level numbers are not declared here: the shared
+        # copy has no level column, so only the 'all' subset can be checked (tested).
+        sample_counts={"all": 5000},
+        example=BenchmarkExample(
+            record={
+                "Question": "How many vertical asymptotes does the graph of $y=\\frac{2}{x^2+x-6}$ have?",
+                "Answer": "2",
+            },
+            subset="all",
+            source="first row of math_test.csv (openai/simple-evals copy of the MATH test split)",
+        ),
         local_layout=(
             "hub-style <dir>/default/<split>.jsonl|parquet or <dir>/<split>.jsonl with problem, solution, level, "
             "type; or the simple-evals <dir>/math_test.csv (Question, Answer; answers only, no level: use "

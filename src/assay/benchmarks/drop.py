@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from assay.benchmarks._base import BenchmarkAdapter, LocalFile, format_template
-from assay.benchmarks._meta import BenchmarkMeta
+from assay.benchmarks._meta import BenchmarkExample, BenchmarkMeta
 from assay.benchmarks._registry import register_benchmark
 from assay.errors import UserError
 from assay.types import Sample, Score
@@ -247,6 +247,27 @@ def extract_answer(reply: str) -> str:
         version="1",
         dataset_id="EleutherAI/drop",
         modelscope_dataset_id="AI-ModelScope/DROP",
+        homepage="https://allenai.org/data/drop",
+        license="CC-BY-SA-4.0",  # hub card of the original ucinlp/drop (EleutherAI/drop's card says CC-BY-4.0)
+        # Validation size not declared: ucinlp/drop lists 9,535 and the EleutherAI copy could not be
+        # counted offline.
+        example=BenchmarkExample(
+            record={
+                "section_id": "nfl_1",
+                "query_id": "q-number",
+                "passage": "The Giants scored 3 touchdowns and 2 field goals.",
+                "question": "How many field goals did the Giants score?",
+                "answer": {
+                    "number": "2",
+                    "date": {"day": "", "month": "", "year": ""},
+                    "spans": [],
+                    "worker_id": "",
+                    "hit_id": "",
+                },
+                "validated_answers": {"number": [], "date": [], "spans": [], "worker_id": [], "hit_id": []},
+            },
+            source="illustrative record in the EleutherAI/drop schema (tests fixtures), not from the dataset",
+        ),
         local_layout=(
             "a snapshot of EleutherAI/drop (<dir>/drop_validation.parquet), or hub-style "
             "<dir>/validation.jsonl|parquet (or <dir>/default/validation.*), with records "

@@ -22,7 +22,7 @@ from assay.benchmarks._mcq import (
     CHOICE_SCORING_PARAMS,
     MultipleChoiceAdapter,
 )
-from assay.benchmarks._meta import BenchmarkMeta
+from assay.benchmarks._meta import BenchmarkExample, BenchmarkMeta
 from assay.benchmarks._registry import register_benchmark
 from assay.errors import UserError
 from assay.types import Sample
@@ -52,6 +52,19 @@ _TEMPLATES = {
         tags=["multiple-choice", "custom"],
         version="1",
         dataset_id="general_mcq",
+        license=None,  # your own data
+        example=BenchmarkExample(
+            record={
+                "id": 1,
+                "question": "中国的首都是哪里？",
+                "A": "上海",
+                "B": "北京",
+                "C": "广州",
+                "D": "深圳",
+                "answer": "B",
+            },
+            source="a row in EvalScope's general_mcq CSV format (tests/benchmarks/fixtures.py)",
+        ),
         local_layout=(
             "<local_path>/<subset>_val.csv (evaluated) and <subset>_dev.csv (few-shot examples), or .jsonl; "
             "columns id (optional), question, A, B, C, D ..., answer (a letter; a list of letters when "

@@ -17,7 +17,7 @@ import asyncio
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from assay.benchmarks._meta import BenchmarkMeta
+from assay.benchmarks._meta import BenchmarkExample, BenchmarkMeta
 from assay.benchmarks._qa import QuestionAnswerAdapter
 from assay.benchmarks._registry import register_benchmark
 from assay.errors import UserError
@@ -41,6 +41,11 @@ _ROLES = ("system", "user", "assistant")
         tags=["qa", "custom"],
         version="1",
         dataset_id="general_qa",
+        license=None,  # your own data
+        example=BenchmarkExample(
+            record={"query": "中国的首都是哪里？", "response": "中国的首都是北京"},
+            source="the example of EvalScope's custom-dataset guide (general_qa format)",
+        ),
         local_layout=(
             "<local_path>/<subset>.jsonl or <subset>_test.jsonl with 'query' (or 'question') and 'response' "
             "(or 'answer'), optional 'system', or 'messages' as a list of {role, content}"

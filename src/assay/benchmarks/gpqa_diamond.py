@@ -24,7 +24,7 @@ from typing import Any
 from assay.benchmarks._base import LocalFile, SplitOrigin
 from assay.benchmarks._commonsense_mcq_base import commonsense_meta
 from assay.benchmarks._mcq import SINGLE_ANSWER_TEMPLATE_COT, MultipleChoiceAdapter
-from assay.benchmarks._meta import BenchmarkMeta
+from assay.benchmarks._meta import BenchmarkExample, BenchmarkMeta
 from assay.benchmarks._registry import register_benchmark
 from assay.datasets import load_hub_split
 from assay.errors import UserError
@@ -63,6 +63,21 @@ def shuffled_options(record: Mapping[str, Any]) -> tuple[list[str], str]:
         paper_url="https://arxiv.org/abs/2311.12022",
         dataset_id=_HF_DATASET,
         modelscope_dataset_id="AI-ModelScope/gpqa_diamond",
+        homepage="https://github.com/idavidrein/gpqa",
+        license="CC-BY-4.0",  # hub card of Idavidrein/gpqa
+        sample_counts={"default": 198},  # the diamond set (GPQA paper, arXiv 2311.12022)
+        # The authors ask that questions not be posted in plain text, so the example is made up.
+        example=BenchmarkExample(
+            record={
+                "Record ID": "rec1",
+                "Question": "Which particle mediates the electromagnetic force?",
+                "Correct Answer": "photon",
+                "Incorrect Answer 1": "gluon",
+                "Incorrect Answer 2": "W boson",
+                "Incorrect Answer 3": "graviton",
+            },
+            source="illustrative record in the upstream schema (tests/benchmarks/fixtures.py), not from the dataset",
+        ),
         local_layout=(
             "the upstream CSV <dir>/gpqa_diamond.csv, or hub-style <dir>/train.jsonl|parquet (or "
             "<dir>/default/train.*) with Question, Correct Answer, Incorrect Answer 1-3"

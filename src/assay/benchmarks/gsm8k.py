@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from assay.benchmarks._base import LocalFile
-from assay.benchmarks._meta import BenchmarkMeta
+from assay.benchmarks._meta import BenchmarkExample, BenchmarkMeta
 from assay.benchmarks._qa import MathAdapter
 from assay.benchmarks._registry import register_benchmark
 from assay.types import Sample
@@ -40,6 +40,20 @@ _ANSWER_DELIMITER = "####"
         dataset_id="openai/gsm8k",
         dataset_revision="cc7b047b6e5bb11b4f1af84efc572db110a51b3c",
         modelscope_dataset_id="AI-ModelScope/gsm8k",
+        homepage="https://github.com/openai/grade-school-math",
+        license="MIT",  # LICENSE of openai/grade-school-math (shared/data/gsm8k/SOURCE.md)
+        sample_counts={"main": 1319, "socratic": 1319},  # test.jsonl / test_socratic.jsonl (SOURCE.md; tested)
+        example=BenchmarkExample(
+            record={
+                "question": "Janet’s ducks lay 16 eggs per day. She eats three for breakfast every morning and bakes "
+                "muffins for her friends every day with four. She sells the remainder at the farmers' market daily "
+                "for $2 per fresh duck egg. How much in dollars does she make every day at the farmers' market?",
+                "answer": "Janet sells 16 - 3 - 4 = <<16-3-4=9>>9 duck eggs a day.\nShe makes 9 * 2 = $<<9*2=18>>18 "
+                "every day at the farmer’s market.\n#### 18",
+            },
+            subset="main",
+            source="first record of test.jsonl (openai/grade-school-math)",
+        ),
         local_layout=(
             "the upstream release files <dir>/test.jsonl and <dir>/train.jsonl (test_socratic.jsonl for the "
             "'socratic' subset), or hub-style <dir>/main/test.jsonl|parquet; records have 'question' and "

@@ -31,7 +31,7 @@ from assay.benchmarks._mcq import (
     SINGLE_ANSWER_TEMPLATE,
     MultipleChoiceAdapter,
 )
-from assay.benchmarks._meta import BenchmarkMeta
+from assay.benchmarks._meta import BenchmarkExample, BenchmarkMeta
 from assay.benchmarks._registry import register_benchmark
 from assay.errors import UserError
 from assay.types import Sample
@@ -80,6 +80,23 @@ def read_text_layout(path: Path) -> list[dict[str, Any]]:
         paper_url="https://arxiv.org/abs/1905.07830",
         version="1",
         dataset_id="Rowan/hellaswag",
+        homepage="https://rowanzellers.com/hellaswag/",
+        license="MIT",  # rowanz/hellaswag LICENSE (shared/data/hellaswag/SOURCE.md)
+        sample_counts={"default": 10042},  # validation items (SOURCE.md; tested)
+        example=BenchmarkExample(
+            record={
+                "activity_label": "Roof shingle removal",
+                "ctx": "A man is sitting on a roof. he",
+                "label": "3",
+                "endings": [
+                    "is using wrap to wrap a pair of skis.",
+                    "is ripping level tiles off.",
+                    "is holding a rubik's cube.",
+                    "starts pulling up roofing on a roof.",
+                ],
+            },
+            source="first item of hellaswag_val_full.txt.bz2 (llama.cpp text layout of the validation set)",
+        ),
         local_layout=(
             "the llama.cpp text layout <dir>/hellaswag_val_full.txt.bz2 (or .txt; 6 lines per item), or "
             "hub-style <dir>/validation.jsonl|parquet with ctx_a, ctx_b, endings, label"

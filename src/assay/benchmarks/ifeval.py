@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from assay.benchmarks._base import BenchmarkAdapter, LocalFile, format_template
-from assay.benchmarks._meta import BenchmarkMeta
+from assay.benchmarks._meta import BenchmarkExample, BenchmarkMeta
 from assay.benchmarks._registry import register_benchmark
 from assay.errors import UserError
 from assay.scoring import ifeval
@@ -51,6 +51,26 @@ METRICS = ("prompt_level_strict", "inst_level_strict", "prompt_level_loose", "in
         version="1",
         dataset_id="google/IFEval",
         modelscope_dataset_id="opencompass/ifeval",
+        homepage="https://github.com/google-research/google-research/tree/master/instruction_following_eval",
+        license="Apache-2.0",  # google-research repository (shared/data/ifeval/SOURCE.md)
+        sample_counts={"default": 541},  # input_data.jsonl (SOURCE.md; tested)
+        example=BenchmarkExample(
+            record={
+                "key": 1000,
+                "prompt": 'Write a 300+ word summary of the wikipedia page "https://en.wikipedia.org/wiki/Raymond_III,'
+                '_Count_of_Tripoli". Do not use any commas and highlight at least 3 sections that has titles in '
+                "markdown format, for example *highlighted section part 1*, *highlighted section part 2*, "
+                "*highlighted section part 3*.",
+                "instruction_id_list": [
+                    "punctuation:no_comma",
+                    "detectable_format:number_highlighted_sections",
+                    "length_constraints:number_words",
+                ],
+                "kwargs": [{}, {"num_highlights": 3}, {"relation": "at least", "num_words": 300}],
+            },
+            subset="default",
+            source="first record of input_data.jsonl (google-research instruction_following_eval/data)",
+        ),
         local_layout=(
             "the upstream file <dir>/input_data.jsonl (google-research instruction_following_eval/data), or "
             "hub-style <dir>/default/train.jsonl|parquet; records have key, prompt, instruction_id_list and "

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from assay.benchmarks._competition_math_base import BOXED_PROMPT, FieldSubsetMathAdapter, answer_text
-from assay.benchmarks._meta import BenchmarkMeta
+from assay.benchmarks._meta import BenchmarkExample, BenchmarkMeta
 from assay.benchmarks._registry import register_benchmark
 from assay.types import Sample
 
@@ -39,6 +39,24 @@ LEVELS = [f"Level {n}" for n in range(1, 6)]
         version="1",
         dataset_id="HuggingFaceH4/MATH-500",
         modelscope_dataset_id="AI-ModelScope/MATH-500",
+        homepage="https://github.com/openai/prm800k",
+        license="MIT",  # openai/prm800k LICENSE (shared/data/math500/SOURCE.md)
+        # Per level, from the upstream test.jsonl (500 in all; SOURCE.md; tested).
+        sample_counts={"Level 1": 43, "Level 2": 90, "Level 3": 105, "Level 4": 128, "Level 5": 134},
+        example=BenchmarkExample(
+            record={
+                "problem": "Suppose $\\sin D = 0.7$ in the diagram below. What is $DE$? [asy]\npair D,E,F;\nF = "
+                "(0,0);\nD = (sqrt(51),7);\nE = (0,7);\ndraw(D--E--F--D);\ndraw(rightanglemark(D,E,F,15));\n"
+                'label("$D$",D,NE);\nlabel("$E$",E,NW);\nlabel("$F$",F,SW);\nlabel("$7$",(E+F)/2,W);'
+                "\n[/asy]",
+                "answer": "\\sqrt{51}",
+                "subject": "Precalculus",
+                "level": 1,
+                "unique_id": "test/precalculus/1303.json",
+            },
+            subset="Level 1",
+            source="first Level 1 record of test.jsonl (openai/prm800k math_splits; 'solution' left out)",
+        ),
         local_layout=(
             "the upstream file <dir>/test.jsonl (openai/prm800k math_splits) or hub-style "
             "<dir>/default/test.jsonl|parquet; records have problem, answer, level, unique_id"

@@ -20,7 +20,7 @@ from assay.benchmarks._mcq import (
     SINGLE_ANSWER_TEMPLATE_COT,
     MultipleChoiceAdapter,
 )
-from assay.benchmarks._meta import BenchmarkMeta
+from assay.benchmarks._meta import BenchmarkExample, BenchmarkMeta
 from assay.benchmarks._registry import register_benchmark
 from assay.datasets import load_hub_split
 from assay.errors import UserError
@@ -93,6 +93,75 @@ _UPSTREAM_COLUMNS = ("question", "A", "B", "C", "D", "answer")
 _LETTERS = "ABCD"
 
 
+#: Test questions per subject (14,042 in all), in SUBJECT_CATEGORIES order: the upstream test/*.csv
+#: files (shared/data/mmlu/SOURCE.md); tests/cli/test_benchmark_info.py checks them against the files.
+_TEST_COUNTS: dict[str, int] = dict(
+    zip(
+        SUBJECT_CATEGORIES,
+        (
+            100,
+            135,
+            152,
+            100,
+            265,
+            144,
+            100,
+            100,
+            100,
+            173,
+            102,
+            100,
+            235,
+            114,
+            145,
+            378,
+            126,
+            100,
+            310,
+            203,
+            100,
+            165,
+            198,
+            193,
+            390,
+            270,
+            238,
+            151,
+            545,
+            216,
+            204,
+            237,
+            223,
+            131,
+            121,
+            108,
+            163,
+            112,
+            103,
+            234,
+            100,
+            783,
+            346,
+            895,
+            306,
+            311,
+            324,
+            282,
+            1534,
+            272,
+            612,
+            110,
+            245,
+            201,
+            100,
+            166,
+            171,
+        ),
+        strict=True,
+    )
+)
+
+
 @register_benchmark(
     BenchmarkMeta(
         name="mmlu",
@@ -109,6 +178,21 @@ _LETTERS = "ABCD"
         version="1",
         dataset_id="cais/mmlu",
         dataset_revision="c30699e8356da336a370243923dbaf21066bb9fe",
+        homepage="https://github.com/hendrycks/test",
+        license="MIT",  # hendrycks/test LICENSE (shared/data/mmlu/SOURCE.md)
+        sample_counts=_TEST_COUNTS,
+        example=BenchmarkExample(
+            record={
+                "question": "Find the degree for the given field extension Q(sqrt(2), sqrt(3), sqrt(18)) over Q.",
+                "A": "0",
+                "B": "4",
+                "C": "2",
+                "D": "6",
+                "answer": "B",
+            },
+            subset="abstract_algebra",
+            source="first row of test/abstract_algebra_test.csv (hendrycks data.tar)",
+        ),
         local_layout=(
             "the upstream release <dir>/test/<subject>_test.csv and <dir>/dev/<subject>_dev.csv without a "
             "header (question,A,B,C,D,answer), or hub-style <dir>/<subject>/test.parquet|jsonl with "

@@ -22,7 +22,7 @@ from typing import Any
 
 from assay.benchmarks._knowledge_mcq_base import GroupedHubMixin
 from assay.benchmarks._mcq import CHOICE_SCORING_HELP, CHOICE_SCORING_PARAMS, MultipleChoiceAdapter
-from assay.benchmarks._meta import BenchmarkMeta
+from assay.benchmarks._meta import BenchmarkExample, BenchmarkMeta
 from assay.benchmarks._registry import register_benchmark
 from assay.errors import UserError
 from assay.scoring.extract import choice_label
@@ -75,6 +75,25 @@ SUBSETS = [
         paper_url="https://arxiv.org/abs/2406.01574",
         version="1",
         dataset_id="TIGER-Lab/MMLU-Pro",
+        homepage="https://huggingface.co/datasets/TIGER-Lab/MMLU-Pro",
+        license="MIT",  # hub card of TIGER-Lab/MMLU-Pro
+        # 12,032 test questions (hub card / paper); per-category numbers changed between hub
+        # revisions, so only the total is declared.
+        sample_total=12032,
+        example=BenchmarkExample(
+            record={
+                "question_id": 71,
+                "question": "Which number is prime among these?",
+                "options": ["4", "6", "7"],
+                "answer": "C",
+                "answer_index": 2,
+                "cot_content": "",
+                "category": "math",
+                "src": "ori_mmlu",
+            },
+            subset="math",
+            source="illustrative record in the hub schema (tests/benchmarks/fixtures.py), not from the dataset",
+        ),
         local_layout=(
             "hub-style <dir>/<category>/test.jsonl|parquet and <dir>/<category>/validation.* with question, "
             "options (list), answer (a letter), category, cot_content and question_id"

@@ -30,7 +30,7 @@ from assay.benchmarks._mcq import (
     SINGLE_ANSWER_TEMPLATE_COT,
     MultipleChoiceAdapter,
 )
-from assay.benchmarks._meta import BenchmarkMeta
+from assay.benchmarks._meta import BenchmarkExample, BenchmarkMeta
 from assay.benchmarks._registry import register_benchmark
 from assay.benchmarks.mmlu import SUBJECT_CATEGORIES  # same 57 subjects and categories
 from assay.errors import UserError
@@ -82,6 +82,23 @@ def corrected_targets(record: Mapping[str, Any], choices: list[str]) -> list[int
         paper_url="https://arxiv.org/abs/2406.04127",
         version="1",
         dataset_id="edinburgh-dawg/mmlu-redux-2.0",
+        homepage="https://huggingface.co/datasets/edinburgh-dawg/mmlu-redux-2.0",
+        license="CC-BY-4.0",  # hub card of edinburgh-dawg/mmlu-redux-2.0
+        # 100 re-annotated questions per subject, 5,700 in all (MMLU-Redux 2.0, arXiv 2406.04127).
+        sample_counts=dict.fromkeys(SUBJECT_CATEGORIES, 100),
+        example=BenchmarkExample(
+            record={
+                "question": "Which element is a ring identity?",
+                "choices": ["0", "1", "2", "3"],
+                "answer": 0,
+                "error_type": "wrong_groundtruth",
+                "source": "x",
+                "correct_answer": "B",
+                "potential_reason": "",
+            },
+            subset="abstract_algebra",
+            source="illustrative record in the hub schema (tests/benchmarks/fixtures.py), not from the dataset",
+        ),
         local_layout=(
             "hub-style <dir>/<subject>/test.jsonl|parquet with question, choices (list), answer (0-based index), "
             "error_type and correct_answer"

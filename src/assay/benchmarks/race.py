@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 from assay.benchmarks._commonsense_mcq_base import ColumnsMCQAdapter, commonsense_meta
 from assay.benchmarks._mcq import SINGLE_ANSWER_TEMPLATE_COT
-from assay.benchmarks._meta import BenchmarkMeta
+from assay.benchmarks._meta import BenchmarkExample, BenchmarkMeta
 from assay.benchmarks._registry import register_benchmark
 from assay.errors import UserError
 
@@ -35,6 +35,20 @@ MAX_FEW_SHOT = 3
         paper_url="https://arxiv.org/abs/1704.04683",
         dataset_id="ehovy/race",
         modelscope_dataset_id="evalscope/race",
+        homepage="https://www.cs.cmu.edu/~glai1/data/race/",
+        license=None,  # the ehovy/race hub card says 'other' (research use); see the homepage
+        sample_counts={"high": 3498, "middle": 1436},  # test splits of ehovy/race (4,934 in all)
+        example=BenchmarkExample(
+            record={
+                "example_id": "high1.txt",
+                "article": "Tom moved to Paris in 1990.",
+                "question": "Where did Tom move?",
+                "options": ["London", "Rome", "Paris", "Berlin"],
+                "answer": "C",
+            },
+            subset="high",
+            source="illustrative record in the hub schema, not from the dataset",
+        ),
         local_layout="hub-style <dir>/<high|middle>/test.jsonl|parquet and train.* with example_id, "
         "article, question, options (list) and answer (a letter)",
         available_subsets=["high", "middle"],

@@ -9,6 +9,7 @@ reply's ``ANSWER: X`` letter is scored by exact match (``acc``).
 from __future__ import annotations
 
 from assay.benchmarks._commonsense_mcq_base import ColumnsMCQAdapter, commonsense_meta
+from assay.benchmarks._meta import BenchmarkExample
 from assay.benchmarks._registry import register_benchmark
 
 
@@ -24,6 +25,17 @@ from assay.benchmarks._registry import register_benchmark
         tags=["reading-comprehension", "knowledge", "multiple-choice"],
         paper_url="https://arxiv.org/abs/1707.06209",
         dataset_id="extraordinarylab/sciq",
+        homepage="https://allenai.org/data/sciq",
+        license="CC-BY-NC-3.0",  # hub card of allenai/sciq, the original of extraordinarylab/sciq
+        sample_counts={"default": 1000},  # test split (allenai/sciq: 11,679 / 1,000 / 1,000)
+        example=BenchmarkExample(
+            record={
+                "question": "What gas do plants take in for photosynthesis?",
+                "choices": ["oxygen", "carbon dioxide", "helium", "neon"],
+                "answer": "B",
+            },
+            source="illustrative record in the hub schema (tests/benchmarks/fixtures.py), not from the dataset",
+        ),
         local_layout="hub-style <dir>/default/test.jsonl|parquet (or <dir>/test.*) with question, "
         "choices (list) and answer (a letter)",
         eval_split="test",

@@ -24,7 +24,7 @@ from assay.benchmarks._base import LocalFile, SplitOrigin
 from assay.benchmarks._commonsense_mcq_base import commonsense_meta
 from assay.benchmarks._knowledge_mcq_base import GroupedHubMixin
 from assay.benchmarks._mcq import SINGLE_ANSWER_TEMPLATE_COT, MultipleChoiceAdapter
-from assay.benchmarks._meta import BenchmarkMeta
+from assay.benchmarks._meta import BenchmarkExample, BenchmarkMeta
 from assay.benchmarks._registry import register_benchmark
 from assay.datasets import SUPPORTED_SUFFIXES
 from assay.errors import UserError
@@ -168,6 +168,22 @@ def extract_super_gpqa_answer(reply: str, options: list[str]) -> str | None:
         tags=["knowledge", "multiple-choice"],
         paper_url="https://arxiv.org/abs/2502.14739",
         dataset_id="m-a-p/SuperGPQA",
+        homepage="https://huggingface.co/datasets/m-a-p/SuperGPQA",
+        license="ODC-BY",  # 'License' section of the m-a-p/SuperGPQA hub card
+        # 26,529 questions (SuperGPQA paper, arXiv 2502.14739); per-field numbers are not declared.
+        sample_total=26529,
+        example=BenchmarkExample(
+            record={
+                "uuid": "u2",
+                "question": "Which dynasty followed the Sui?",
+                "options": ["Han", "Tang", "Song", "Ming"],
+                "answer_letter": "B",
+                "field": "History",
+                "discipline": "History",
+            },
+            subset="History",
+            source="illustrative record in the hub schema (tests/benchmarks/fixtures.py), not from the dataset",
+        ),
         local_layout=(
             "the upstream <dir>/SuperGPQA-all.jsonl, or hub-style <dir>/train.jsonl|parquet (or "
             "<dir>/default/train.*), all fields in one file, with uuid, question, options, answer_letter, field"

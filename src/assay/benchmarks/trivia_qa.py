@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from assay.benchmarks._base import BenchmarkAdapter, format_template
-from assay.benchmarks._meta import BenchmarkMeta
+from assay.benchmarks._meta import BenchmarkExample, BenchmarkMeta
 from assay.benchmarks._registry import register_benchmark
 from assay.types import Sample, Score
 
@@ -88,6 +88,23 @@ def _wiki_context(entity_pages: Any) -> Any:
         version="1",
         dataset_id="mandarjoshi/trivia_qa",
         modelscope_dataset_id="evalscope/trivia_qa",
+        homepage="http://nlp.cs.washington.edu/triviaqa/",
+        license=None,  # the mandarjoshi/trivia_qa hub card says 'unknown'
+        sample_counts={"rc.wikipedia": 7993},  # rc.wikipedia validation (hub discussion #1; GPT-3 paper Table C.1)
+        example=BenchmarkExample(
+            record={
+                "question": "Who was the man behind The Chipmunks?",
+                "question_id": "tc_2",
+                "entity_pages": {
+                    "doc_source": ["TagMe"],
+                    "filename": ["0.txt"],
+                    "title": ["Title 0"],
+                    "wiki_context": ["Ross Bagdasarian."],
+                },
+                "answer": {"aliases": ["David Seville"], "normalized_aliases": ["david seville"]},
+            },
+            source="illustrative rc.wikipedia record (tests/benchmarks/fixtures.py), not from the dataset",
+        ),
         local_layout=(
             "hub-style <dir>/rc.wikipedia/validation.jsonl|parquet (or <dir>/validation.*) with the "
             "mandarjoshi/trivia_qa columns question, question_id, entity_pages.wiki_context and "

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from assay.benchmarks._commonsense_mcq_base import AnswerFormat, ColumnsMCQAdapter, commonsense_meta
+from assay.benchmarks._meta import BenchmarkExample
 from assay.benchmarks._registry import register_benchmark
 
 
@@ -27,6 +28,18 @@ from assay.benchmarks._registry import register_benchmark
         paper_url="https://arxiv.org/abs/1907.10641",
         dataset_id="liyucheng/winogrande_val",
         modelscope_dataset_id="AI-ModelScope/winogrande_val",
+        homepage="https://winogrande.allenai.org",
+        license=None,  # no licence on the liyucheng/winogrande_val or allenai/winogrande hub cards
+        sample_counts={"default": 1267},  # the WinoGrande dev set EvalScope evaluates
+        example=BenchmarkExample(
+            record={
+                "sentence": "The trophy would not fit in the case because _ was too small.",
+                "option1": "the trophy",
+                "option2": "the case",
+                "answer": "2",
+            },
+            source="illustrative record in the hub schema (tests/benchmarks/fixtures.py), not from the dataset",
+        ),
         local_layout="hub-style <dir>/default/validation.jsonl|parquet (or <dir>/validation.*) with "
         "sentence, option1, option2, answer ('1' or '2')",
         eval_split="validation",
