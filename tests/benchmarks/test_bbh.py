@@ -203,3 +203,56 @@ def test_gold_answers_score_all_answerable_items_and_a_fixed_wrong_answer_scores
         # 3-shot prompts this time, 20 per task to keep the file fast.
         report = _run(tmp_path / "wrong", srv.url, {"local_path": str(root)}, limit=20)
     assert report.counts.scored == 27 * 20 and report.score == 0.0
+
+
+# Lenient extraction (extra_params.answer_extraction = "lenient"): reply, task, gold, verdict.
+# The EvalScope column says what the default (EvalScope-literal) extraction gives for the same reply.
+LENIENT_CASES: list[tuple[str, str, str, bool, bool]] = [
+    # reply                                                       task                       gold   lenient evalscope
+    ("Let me count. So the answer is 8.", "object_counting", "8", True, True),
+    ("So the answer is \\boxed{8}.", "object_counting", "8", True, False),
+    ("The answer is 8.", "object_counting", "8", True, False),
+    ("The final answer is: $\\boxed{8}$", "object_counting", "8", True, False),
+    ("So the answer is 8 apples.", "object_counting", "8", True, False),
+    ("So the answer is 3 + 5 = 8 objects.", "object_counting", "8", True, False),
+    ("So the answer is $\\frac{16}{2}$.", "object_counting", "8", True, False),
+    ("So the answer is \\dfrac{-84}{2}.", "multistep_arithmetic_two", "-42", True, False),
+    ("So the answer is -42.0.", "multistep_arithmetic_two", "-42", True, False),
+    ("So the answer is 1,000.", "multistep_arithmetic_two", "1000", True, False),
+    ("After the steps we get 7.\nTherefore: \\boxed{7}", "object_counting", "7", True, False),
+    ("So the answer is 9 apples.", "object_counting", "8", False, False),
+    ("So the answer is **\\text{True}**.", "boolean_expressions", "True", True, False),
+    ("The answer is: No", "navigate", "No", True, False),
+    ('So the answer is "valid".', "formal_fallacies", "valid", True, False),
+    ("So the answer is invalid.", "formal_fallacies", "valid", False, False),
+    ("So the answer is ) ].", "dyck_languages", ") ]", True, True),
+    ("The answer is (B).", "date_understanding", "B", True, True),
+    ("The correct option is B, so the answer is $\\boxed{(C)}$.", "date_understanding", "C", True, True),
+    # EvalScope takes the first standalone capital: "I"
+    ("I think the answer is \\boxed{D}", "date_understanding", "D", True, False),
+    ("No idea.", "date_understanding", "A", False, False),
+]
+
+
+@pytest.mark.parametrize(("reply", "task", "gold", "lenient", "evalscope"), LENIENT_CASES)
+def test_lenient_extraction_table(
+    tmp_path: Path, reply: str, task: str, gold: str, lenient: bool, evalscope: bool
+) -> None:
+    target = f"({gold})" if task in ("date_understanding",) else gold
+    write_jsonl(tmp_path / task / "test.jsonl", [{"input": "Q?", "target": target}])
+    base = {"local_path": str(tmp_path), "subset_list": [task], "few_shot_num": 0}
+    for mode, expected in (("lenient", lenient), ("evalscope", evalscope)):
+        adapter = build_adapter("bbh", {**base, "extra_params": {"answer_extraction": mode}})
+        sample = adapter.load()[task][0]
+        assert score(adapter, sample, reply).value["acc"] == float(expected), (mode, reply)
+
+
+def test_unknown_answer_extraction_mode_is_refused() -> None:
+    with pytest.raises(UserError, match="answer_extraction for bbh must be one of evalscope, lenient"):
+        build_adapter("bbh", {"extra_params": {"answer_extraction": "loose"}})
+
+
+def test_lenient_mode_changes_the_scoring_fingerprint() -> None:
+    default = build_adapter("bbh", {}).scoring_fingerprint()
+    lenient = build_adapter("bbh", {"extra_params": {"answer_extraction": "lenient"}}).scoring_fingerprint()
+    assert default != lenient

@@ -11,6 +11,9 @@
   capital; free-form tasks (10) take the content of ``**bold**`` when present.
 * **Metric**: ``acc``, exact match after trimming and lower-casing both sides; multiple-choice targets
   ``(A)`` are compared as ``A``, free-form targets (Dyck brackets included) as written. Reported per task.
+* **Lenient extraction** (opt-in, ``extra_params.answer_extraction: lenient``; scores then differ from
+  EvalScope's): also accepts "The answer is", ``\\boxed{}``, ``$...$``, ``\\frac{a}{b}`` and trailing
+  units, and compares numeric targets by value (see :mod:`assay.benchmarks._bbh_lenient`).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from assay.benchmarks._base import LocalFile, SplitOrigin
+from assay.benchmarks._bbh_lenient import answer_text, lenient_choice, lenient_free_form_correct
 from assay.benchmarks._meta import BenchmarkExample, BenchmarkMeta
 from assay.benchmarks._qa import QuestionAnswerAdapter
 from assay.benchmarks._registry import register_benchmark
@@ -71,6 +75,8 @@ FEW_SHOT_TEMPLATE = "{fewshot}\n\n" + PROMPT_TEMPLATE
 
 #: EvalScope allows exactly these few-shot counts: none, or the task's three official examples.
 ALLOWED_FEW_SHOT_NUMS = (0, 3)
+#: ``extra_params.answer_extraction`` values: EvalScope's literal reading, or the lenient one.
+ANSWER_EXTRACTION_MODES = ("evalscope", "lenient")
 
 #: Commit of suzgunmirac/BIG-Bench-Hard the CoT prompt files are fetched from when no local copy is given.
 UPSTREAM_COMMIT = "9ee07bd481feebf959a6b59d61ea57bdcf30964d"
@@ -208,6 +214,11 @@ _TASK_COUNTS: dict[str, int] = dict(
         prompt_template=PROMPT_TEMPLATE,
         few_shot_prompt_template=FEW_SHOT_TEMPLATE,
         metric_list=["acc"],
+        extra_params={"answer_extraction": "evalscope"},
+        extra_params_help={
+            "answer_extraction": "'evalscope' (default): only the text after 'So the answer is', as EvalScope; "
+            "'lenient': also 'The answer is', \\boxed{}, LaTeX fractions and units, numbers compared by value"
+        },
     )
 )
 class BBHAdapter(QuestionAnswerAdapter):
@@ -222,9 +233,22 @@ class BBHAdapter(QuestionAnswerAdapter):
                 f"bbh supports few_shot_num 0 or 3 (the task's official chain-of-thought examples), "
                 f"got {meta.few_shot_num}"
             )
+        mode = meta.extra_params.get("answer_extraction")
+        if mode not in ANSWER_EXTRACTION_MODES:
+            raise UserError(
+                f"extra_params.answer_extraction for bbh must be one of {', '.join(ANSWER_EXTRACTION_MODES)}, "
+                f"got {mode!r}"
+            )
         return super().finalize_meta(meta, given)
 
+    @property
+    def lenient(self) -> bool:
+        """Whether ``extra_params.answer_extraction`` is ``lenient``."""
+        return self.meta.extra_params.get("answer_extraction") == "lenient"
+
     def scoring_settings(self) -> dict[str, Any]:
+        if self.lenient:
+            return {"extractor": "lenient_answer_is_boxed_units", "compare": "numeric_value_or_strip_lower"}
         return {"extractor": "so_the_answer_is_last_line", "compare": "strip_lower_exact"}
 
     def local_candidates(self, root: Path, subset: str, split: str) -> list[LocalFile]:
@@ -294,9 +318,22 @@ class BBHAdapter(QuestionAnswerAdapter):
 
     async def score_answer(self, answer: str, sample: Sample) -> Score:
         multiple_choice = sample.metadata.get("task_type") == "multiple_choice"
+        if self.lenient:
+            return self._score_lenient(answer, sample, multiple_choice)
         extracted = extract_multiple_choice(answer) if multiple_choice else extract_free_form(answer)
         if not extracted:
             return self.zero_score(explanation="empty reply")
         gold = sample.target if isinstance(sample.target, str) else sample.target[0]
         correct = extracted.strip().lower() == gold.strip().lower()
+        return Score(value=dict.fromkeys(self.meta.metric_list, float(correct)), extracted=extracted)
+
+    def _score_lenient(self, answer: str, sample: Sample, multiple_choice: bool) -> Score:
+        gold = sample.target if isinstance(sample.target, str) else sample.target[0]
+        extracted = lenient_choice(answer) if multiple_choice else answer_text(answer)
+        if not extracted:
+            return self.zero_score(explanation="no answer found in the reply")
+        if multiple_choice:
+            correct = extracted.strip().lower() == gold.strip().lower()
+        else:
+            correct = lenient_free_form_correct(answer, gold)
         return Score(value=dict.fromkeys(self.meta.metric_list, float(correct)), extracted=extracted)
