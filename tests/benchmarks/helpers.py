@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import pkgutil
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from assay import TaskConfig, run_task
+from assay import TaskConfig, benchmarks, run_task
 from assay.benchmarks import BenchmarkAdapter, BenchmarkMeta
 from assay.benchmarks._mcq import SINGLE_ANSWER_TEMPLATE
 from assay.report.model import Report
@@ -32,6 +33,11 @@ def toy_mcq_meta(name: str, **fields: Any) -> BenchmarkMeta:
         "metric_list": ["acc"],
     }
     return BenchmarkMeta(**{**declared, **fields})
+
+
+def builtin_benchmarks() -> list[str]:
+    """Every built-in benchmark (a public module of assay.benchmarks), not the toys tests register."""
+    return sorted(info.name for info in pkgutil.iter_modules(benchmarks.__path__) if not info.name.startswith("_"))
 
 
 def write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> Path:

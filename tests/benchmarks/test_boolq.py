@@ -10,16 +10,9 @@ import pytest
 from assay.benchmarks import build_adapter
 from assay.errors import UserError
 from assay.testing.server import Rule, ServerConfig
-from tests.benchmarks.helpers import oracle_report, prompt_of, write_jsonl
+from tests.benchmarks.fixtures import BOOLQ_ROWS, write_boolq
+from tests.benchmarks.helpers import oracle_report, prompt_of
 
-ROWS = [
-    {"question": "is a tomato a fruit", "passage": "Botanically, a tomato is the fruit of the tomato plant.",
-     "answer": True},
-    {"question": "can penguins fly", "passage": "Penguins are flightless birds that live mostly in the south.",
-     "answer": False},
-    {"question": "is the moon a planet", "passage": "The Moon is the only natural satellite of the Earth.",
-     "answer": False},
-]  # fmt: skip
 GOLDS = ["A", "B", "B"]
 
 # EvalScope 1.14.1: prompt(f"Passage:\n{passage}\n\nQuestion: {question}", ["Yes", "No"], SINGLE_ANSWER).
@@ -31,28 +24,23 @@ EVALSCOPE_FIRST = (
 )
 
 
-def _data(tmp_path: Path, rows: list[dict[str, Any]] = ROWS) -> Path:
-    write_jsonl(tmp_path / "data" / "default" / "validation.jsonl", rows)
-    return tmp_path / "data"
-
-
 def _accuracy(tmp_path: Path, rules: list[Rule], default: str) -> Any:
     return oracle_report(
         tmp_path / "out",
         "boolq",
-        {"boolq": {"local_path": str(_data(tmp_path))}},
+        {"boolq": {"local_path": str(write_boolq(tmp_path))}},
         ServerConfig(rules=rules, default_reply=default),
     )
 
 
 def test_hub_records_load_as_yes_no_questions_with_evalscope_prompt(tmp_path: Path) -> None:
-    samples = build_adapter("boolq", {"local_path": str(_data(tmp_path))}).load()["default"]
+    samples = build_adapter("boolq", {"local_path": str(write_boolq(tmp_path))}).load()["default"]
     assert [s.target for s in samples] == GOLDS
     assert prompt_of(samples[0]) == EVALSCOPE_FIRST
 
 
 def test_a_non_boolean_answer_is_rejected_like_evalscope(tmp_path: Path) -> None:
-    root = _data(tmp_path, [{**ROWS[0], "answer": "yes"}])
+    root = write_boolq(tmp_path, [{**BOOLQ_ROWS[0], "answer": "yes"}])
     with pytest.raises(UserError, match="boolean"):
         build_adapter("boolq", {"local_path": str(root)}).load()
 
@@ -66,7 +54,7 @@ def test_a_non_boolean_answer_is_rejected_like_evalscope(tmp_path: Path) -> None
     ],
 )
 def test_server_replies_give_exact_accuracy(tmp_path: Path, replies: list[str], default: str, expected: float) -> None:
-    rules = [Rule(contains=row["passage"], reply=reply) for row, reply in zip(ROWS, replies, strict=False)]
+    rules = [Rule(contains=row["passage"], reply=reply) for row, reply in zip(BOOLQ_ROWS, replies, strict=False)]
     report = _accuracy(tmp_path, rules, default)
     assert report.counts.scored == 3
     assert report.score == pytest.approx(expected, abs=1e-12)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 from typing import Any
 
@@ -10,21 +9,8 @@ import pytest
 
 from assay.benchmarks import build_adapter, get_benchmark_meta
 from assay.testing.server import Rule, ServerConfig
+from tests.benchmarks.fixtures import CEVAL_VAL, write_ceval
 from tests.benchmarks.helpers import oracle_report, prompt_of
-
-COLUMNS = ["id", "question", "A", "B", "C", "D", "answer", "explanation"]
-VAL = {
-    "logic": [
-        [0, "所有的鸟都会飞，企鹅是鸟，所以企鹅会飞。这个推理的问题是____",
-         "前提错误", "结构错误", "无问题", "结论正确", "A", ""],
-        [1, "“如果下雨，地面就湿”的逆否命题是____",
-         "地面湿则下雨", "不下雨则地面不湿", "地面不湿则没下雨", "下雨则地面湿", "C", ""],
-    ],
-    "high_school_physics": [
-        [0, "物体做自由落体运动时，加速度____", "逐渐增大", "保持不变", "逐渐减小", "先增后减", "B", ""],
-    ],
-}  # fmt: skip
-DEV = [[i, f"示例问题{i}", "甲", "乙", "丙", "丁", "D", f"因为{i}。"] for i in range(5)]
 
 # EvalScope 1.14.1: USER_PROMPT_TEMPLATE with subject 逻辑学 and options as "A. text".
 EVALSCOPE_0SHOT = (
@@ -40,22 +26,8 @@ EVALSCOPE_1SHOT = (
 )
 
 
-def _write_csv(path: Path, rows: list[list[Any]]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        csv.writer(handle).writerows([COLUMNS, *rows])
-
-
-def _data(tmp_path: Path) -> Path:
-    root = tmp_path / "ceval"
-    for subject, rows in VAL.items():
-        _write_csv(root / "val" / f"{subject}_val.csv", rows)
-        _write_csv(root / "dev" / f"{subject}_dev.csv", DEV)
-    return root
-
-
 def _args(tmp_path: Path, **extra: Any) -> dict[str, Any]:
-    return {"local_path": str(_data(tmp_path)), "subset_list": list(VAL), **extra}
+    return {"local_path": str(write_ceval(tmp_path)), "subset_list": list(CEVAL_VAL), **extra}
 
 
 def test_meta_matches_evalscope() -> None:
@@ -92,7 +64,7 @@ def _report(tmp_path: Path, rules: list[Rule], default: str) -> Any:
 def test_server_replies_give_exact_accuracy(
     tmp_path: Path, replies: list[str], default: str, expected: float, by_category: dict[str, float]
 ) -> None:
-    questions = [str(row[1]) for rows in VAL.values() for row in rows]
+    questions = [str(row[1]) for rows in CEVAL_VAL.values() for row in rows]
     report = _report(tmp_path, [Rule(contains=q, reply=r) for q, r in zip(questions, replies, strict=False)], default)
     assert report.counts.scored == 3
     assert report.score == pytest.approx(expected, abs=1e-12)

@@ -123,3 +123,15 @@ def test_full_csv_known_mix_of_gold_and_a_fixed_wrong_answer(tmp_path: Path) -> 
     assert report.counts.excluded == 3 and report.counts.scored == 4997
     assert all(reason.startswith("gold answer does not parse") for reason in report.counts.excluded_reasons)
     assert report.score == pytest.approx(len(chosen) / 4997)
+
+
+@pytest.mark.parametrize("reply", ["I believe \\boxed{-12345}.", "I do not know."])
+def test_unparseable_gold_is_excluded_whether_or_not_the_reply_has_an_answer(tmp_path: Path, reply: str) -> None:
+    rows = [{"Question": "What is it?", "Answer": UNPARSEABLE_GOLD_ROWS[2663]}]
+    path = tmp_path / "math_test.csv"
+    path.write_text("Question,Answer\n" + "".join(f'"{r["Question"]}","{r["Answer"]}"\n' for r in rows))
+    adapter = build_adapter("competition_math", {"local_path": str(path), **CSV_ARGS})
+    sample = adapter.load()["all"][0]
+    verdict = score(adapter, sample, reply)
+    assert verdict.status == "excluded", verdict
+    assert verdict.reason is not None and verdict.reason.startswith("gold answer does not parse")

@@ -13,55 +13,9 @@ from assay.benchmarks import build_adapter
 from assay.benchmarks.drop import DROP_EXAMPLES, drop_em_f1, extract_answer, gold_answers, normalize_span
 from assay.errors import UserError
 from assay.testing.server import Rule, ServerConfig, run_server_in_thread
-from tests.benchmarks.helpers import prompt_of, write_jsonl
+from tests.benchmarks.fixtures import DROP_RECORDS, drop_answer, write_drop
+from tests.benchmarks.helpers import prompt_of
 
-NO_DATE = {"day": "", "month": "", "year": ""}
-
-
-def answer(number: str = "", spans: list[str] | None = None, date: dict[str, str] | None = None) -> dict[str, Any]:
-    return {"number": number, "date": date or NO_DATE, "spans": spans or [], "worker_id": "", "hit_id": ""}
-
-
-def validated(*answers: dict[str, Any]) -> dict[str, list[Any]]:
-    """Validated answers column-wise, as the hub's ``datasets`` library exports EleutherAI/drop."""
-    return {key: [a[key] for a in answers] for key in ("number", "date", "spans", "worker_id", "hit_id")}
-
-
-# EleutherAI/drop validation schema: number, multi-span, date and span answers.
-RECORDS: list[dict[str, Any]] = [
-    {
-        "section_id": "nfl_1",
-        "query_id": "q-number",
-        "passage": "The Giants scored 3 touchdowns and 2 field goals.",
-        "question": "How many field goals did the Giants score?",
-        "answer": answer(number="2"),
-        "validated_answers": validated(answer(number="2")),
-    },
-    {
-        "section_id": "nfl_1",
-        "query_id": "q-spans",
-        "passage": "Jacobs and Wells ran for touchdowns; Nicks caught one.",
-        "question": "Which players ran for touchdowns?",
-        "answer": answer(spans=["Jacobs", "Wells"]),
-        "validated_answers": validated(answer(spans=["Jacobs", "Wells"])),
-    },
-    {
-        "section_id": "history_2",
-        "query_id": "q-date",
-        "passage": "The treaty was signed on 10 December 1993 in Paris.",
-        "question": "When was the treaty signed?",
-        "answer": answer(date={"day": "10", "month": "December", "year": "1993"}),
-        "validated_answers": validated(),
-    },
-    {
-        "section_id": "history_2",
-        "query_id": "q-alias",
-        "passage": "Amangkurat II killed Trunajaya in 1680.",
-        "question": "Who killed Trunajaya?",
-        "answer": answer(spans=["Amangkurat II"]),
-        "validated_answers": validated(answer(spans=["Amangkurat"])),
-    },
-]
 GOLD_REPLIES = {
     "q-number": "2 + 0 = 2.\nAnswer: 2",
     "q-spans": "Answer: Jacobs Wells",
@@ -73,8 +27,7 @@ TAIL = '\n\nThink step by step, then write a line of the form "Answer: [ANSWER]"
 
 @pytest.fixture
 def drop_dir(tmp_path: Path) -> Path:
-    write_jsonl(tmp_path / "drop" / "validation.jsonl", RECORDS)
-    return tmp_path / "drop"
+    return write_drop(tmp_path)
 
 
 def test_records_load_with_query_ids_and_all_gold_answers(drop_dir: Path) -> None:
@@ -118,14 +71,14 @@ def test_hub_snapshot_parquet_with_row_wise_validated_answers_loads(tmp_path: Pa
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    rows = [{**r, "validated_answers": [answer(spans=["Amangkurat"])]} for r in RECORDS[3:]]
+    rows = [{**r, "validated_answers": [drop_answer(spans=["Amangkurat"])]} for r in DROP_RECORDS[3:]]
     pq.write_table(pa.Table.from_pylist(rows), tmp_path / "drop_validation.parquet")
     sample = build_adapter("drop", {"local_path": str(tmp_path)}).load()["default"][0]
     assert sample.id == "q-alias" and sample.metadata["gold_answers"] == [["Amangkurat II"], ["Amangkurat"]]
 
 
 def test_row_wise_validated_answers_from_parquet_are_read_too() -> None:
-    record = {**RECORDS[3], "validated_answers": [answer(spans=["Amangkurat"]), answer(number="5")]}
+    record = {**DROP_RECORDS[3], "validated_answers": [drop_answer(spans=["Amangkurat"]), drop_answer(number="5")]}
     assert gold_answers(record) == [("Amangkurat II",), ("Amangkurat",), ("5",)]
 
 
@@ -196,7 +149,7 @@ def _metric(report: Any, name: str) -> float:
 
 
 def test_oracle_gold_wrong_and_mixed_replies_give_exact_scores(tmp_path: Path, drop_dir: Path) -> None:
-    gold_rules = [Rule(contains=r["question"], reply=GOLD_REPLIES[r["query_id"]]) for r in RECORDS]
+    gold_rules = [Rule(contains=r["question"], reply=GOLD_REPLIES[r["query_id"]]) for r in DROP_RECORDS]
     with run_server_in_thread(ServerConfig(rules=gold_rules)) as srv:
         report = _run(tmp_path / "gold", srv.url, drop_dir)
     # A reply is one span, so a two-span gold is never matched exactly: q-spans scores EM 0 and

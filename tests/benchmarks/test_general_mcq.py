@@ -8,6 +8,7 @@ import pytest
 
 from assay.benchmarks import build_adapter
 from assay.errors import UserError
+from tests.benchmarks.fixtures import GENERAL_MCQ_CSV_HEADER, write_general_mcq
 from tests.benchmarks.helpers import prompt_of, score, write_jsonl
 
 # EvalScope 1.14.1: prompt(question, choices, MultipleChoiceTemplate.CHINESE_SINGLE_ANSWER_TEMPLATE).
@@ -22,16 +23,10 @@ EVALSCOPE_ZH_MULTIPLE_COT = (
     "A) 1\nB) 2\nC) 3\nD) 4\n"
 )
 
-CSV_HEADER = "id,question,A,B,C,D,answer\n"
-
 
 @pytest.fixture
 def mcq_dir(tmp_path: Path) -> Path:
-    (tmp_path / "default_val.csv").write_text(
-        CSV_HEADER + "1,中国的首都是哪里？,上海,北京,广州,深圳,B\n2,1+1=?,1,2,3,4,b\n", encoding="utf-8"
-    )
-    (tmp_path / "default_dev.csv").write_text(CSV_HEADER + "7,2+2=?,3,4,5,6,B\n", encoding="utf-8")
-    return tmp_path
+    return write_general_mcq(tmp_path)
 
 
 def test_csv_subset_loads_with_row_ids_and_evalscope_chinese_prompt(mcq_dir: Path) -> None:
@@ -91,7 +86,7 @@ def test_multiple_correct_uses_list_answers_multiple_template_and_partial_credit
 def test_file_mistakes_are_user_errors(tmp_path: Path) -> None:
     with pytest.raises(UserError, match="set local_path in dataset_args"):
         build_adapter("general_mcq").load()
-    (tmp_path / "default_val.csv").write_text(CSV_HEADER + "1,Q?,a,b,c,d,E\n")
+    (tmp_path / "default_val.csv").write_text(GENERAL_MCQ_CSV_HEADER + "1,Q?,a,b,c,d,E\n")
     with pytest.raises(UserError, match="has answer 'E', not among its options A, B, C, D"):
         build_adapter("general_mcq", {"local_path": str(tmp_path)}).load()
     (tmp_path / "default_val.csv").write_text("id,query,A,B,answer\n1,Q?,a,b,A\n")

@@ -10,19 +10,13 @@ from assay.benchmarks import build_adapter
 from assay.errors import UserError
 from assay.scoring.text_metrics import TEXT_SIMILARITY_KEYS
 from assay.types import ChatMessage
+from tests.benchmarks.fixtures import write_general_qa
 from tests.benchmarks.helpers import score, write_jsonl
-
-RECORDS = [
-    {"query": "中国的首都是哪里？", "response": "中国的首都是北京"},
-    {"question": "What is 2+2?", "answer": "4", "system": "Be brief."},
-    {"messages": [{"role": "system", "content": "S"}, {"role": "user", "content": "Hi"}], "answer": "Hello"},
-]
 
 
 @pytest.fixture
 def qa_dir(tmp_path: Path) -> Path:
-    write_jsonl(tmp_path / "example.jsonl", RECORDS)
-    return tmp_path
+    return write_general_qa(tmp_path)
 
 
 def test_records_become_chats_exactly_as_evalscope_sends_them(qa_dir: Path) -> None:
@@ -72,3 +66,27 @@ def test_record_without_reference_or_query_names_the_column(tmp_path: Path) -> N
     write_jsonl(tmp_path / "default.jsonl", [{"prompt": "Q?", "answer": "A"}])
     with pytest.raises(UserError, match=r"no column 'query'.*columns found: prompt, answer"):
         build_adapter("general_qa", {"local_path": str(tmp_path)}).load()
+
+
+def test_report_aggregates_every_bleu_and_rouge_key_with_rouge_l_recall_as_headline(tmp_path: Path) -> None:
+    from assay.scoring.text_metrics import text_similarity
+    from assay.testing.server import Rule, ServerConfig
+    from tests.benchmarks.helpers import oracle_report
+
+    rows = [
+        {"query": "Name a primary colour.", "response": "Red is a primary colour."},
+        {"query": "What do cats say?", "response": "Cats say meow."},
+    ]
+    replies = {"Name a primary colour.": "Red is a primary colour.", "What do cats say?": "Dogs say woof loudly."}
+    write_jsonl(tmp_path / "data" / "qa.jsonl", rows)
+    server = ServerConfig(rules=[Rule(contains=q, reply=a) for q, a in replies.items()])
+    args = {"general_qa": {"local_path": str(tmp_path / "data"), "subset_list": ["qa"]}}
+    report = oracle_report(tmp_path / "out", "general_qa", args, server)
+
+    expected = [text_similarity(replies[r["query"]], [r["response"]]) for r in rows]
+    got = {metric.name: metric.score for metric in report.metrics}
+    assert set(got) == {f"mean_{key}" for key in TEXT_SIMILARITY_KEYS}
+    for key in TEXT_SIMILARITY_KEYS:
+        assert got[f"mean_{key}"] == pytest.approx(sum(e[key] for e in expected) / 2), key
+    assert report.metrics[0].name == "mean_Rouge-L-R"
+    assert report.score == got["mean_Rouge-L-R"] and 0.5 < report.score < 1.0

@@ -144,6 +144,9 @@ def test_instruction_level_is_a_micro_average_over_instructions(tmp_path: Path) 
     assert scores["mean_inst_level_strict"] == pytest.approx(0.75)
     assert scores["mean_prompt_level_strict"] == pytest.approx(0.5)
     assert report.score == scores["mean_prompt_level_strict"]
+    # The report says exactly which file was read.
+    sources = [(d.subset, d.split, d.location, d.hub) for d in report.data_sources]
+    assert sources == [("default", "train", str(tmp_path / "data" / "input_data.jsonl"), None)]
 
 
 @pytest.mark.parametrize(

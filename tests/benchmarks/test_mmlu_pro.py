@@ -10,24 +10,11 @@ import pytest
 from assay import TaskConfig, run_task
 from assay.benchmarks import build_adapter
 from assay.testing.server import Rule, ServerConfig, run_server_in_thread
+from tests.benchmarks.fixtures import MMLU_PRO_TEST_ROWS, MMLU_PRO_VALIDATION_ROWS, write_mmlu_pro
 from tests.benchmarks.helpers import prompt_of, write_jsonl
 
 LETTERS = "ABCDEFGHIJ"
-TEST_ROWS = [
-    {"question_id": 70, "question": "What is 2 + 3?", "options": [str(n) for n in range(10)],
-     "answer": "F", "answer_index": 5, "cot_content": "", "category": "math", "src": "ori_mmlu"},
-    {"question_id": 71, "question": "Which number is prime among these?", "options": ["4", "6", "7"],
-     "answer": "C", "answer_index": 2, "cot_content": "", "category": "math", "src": "ori_mmlu"},
-    {"question_id": 72, "question": "What is 10 / 5?", "options": ["2", "5", "10", "50"],
-     "answer": "A", "answer_index": 0, "cot_content": "", "category": "math", "src": "ori_mmlu"},
-]  # fmt: skip
 GOLDS = ["F", "C", "A"]
-VALIDATION_ROWS = [
-    {"question_id": 1, "question": "What is 1 + 1?", "options": ["1", "2", "3"], "answer": "B", "answer_index": 1,
-     "cot_content": "A: Let's think step by step. 1 + 1 = 2. The answer is (B).", "category": "math",
-     "src": "cot_lib"},
-]  # fmt: skip
-
 # EvalScope 1.14.1: USER_PROMPT_TEMPLATE.format(question=..., choices=answer_options(...), letters=...).
 EVALSCOPE_ZERO_SHOT = (
     "Answer the following multiple choice question. The last line of your response should be of the following "
@@ -44,14 +31,8 @@ EVALSCOPE_ONE_SHOT = (
 )
 
 
-def _data(tmp_path: Path) -> Path:
-    write_jsonl(tmp_path / "data" / "math" / "test.jsonl", TEST_ROWS)
-    write_jsonl(tmp_path / "data" / "math" / "validation.jsonl", VALIDATION_ROWS)
-    return tmp_path / "data"
-
-
 def _args(tmp_path: Path, shots: int) -> dict[str, Any]:
-    return {"local_path": str(_data(tmp_path)), "subset_list": ["math"], "few_shot_num": shots}
+    return {"local_path": str(write_mmlu_pro(tmp_path)), "subset_list": ["math"], "few_shot_num": shots}
 
 
 @pytest.mark.parametrize(("shots", "expected"), [(0, EVALSCOPE_ZERO_SHOT), (1, EVALSCOPE_ONE_SHOT)])
@@ -77,7 +58,9 @@ def test_defaults_match_evalscope() -> None:
     ],
 )
 def test_server_replies_give_exact_accuracy(tmp_path: Path, replies: list[str], default: str, expected: float) -> None:
-    rules = [Rule(contains=row["question"], reply=reply) for row, reply in zip(TEST_ROWS, replies, strict=False)]
+    rules = [
+        Rule(contains=row["question"], reply=reply) for row, reply in zip(MMLU_PRO_TEST_ROWS, replies, strict=False)
+    ]
     with run_server_in_thread(ServerConfig(rules=rules, default_reply=default)) as srv:
         config = TaskConfig(
             model="mock-model",
@@ -89,5 +72,28 @@ def test_server_replies_give_exact_accuracy(tmp_path: Path, replies: list[str], 
             no_timestamp=True,
         )
         report = run_task(config, show_progress=False)["mmlu_pro"]
-    assert report.counts.scored == len(TEST_ROWS)
+    assert report.counts.scored == len(MMLU_PRO_TEST_ROWS)
     assert report.score == pytest.approx(expected, abs=1e-12)
+    # Both splits read are recorded: the evaluated one and the one the 1-shot example came from.
+    data = tmp_path / "data" / "math"
+    assert sorted((d.split, d.location) for d in report.data_sources) == [
+        ("test", str(data / "test.jsonl")),
+        ("validation", str(data / "validation.jsonl")),
+    ]
+
+
+def test_a_hub_snapshot_with_every_category_in_one_file_is_split_by_its_category_column(tmp_path: Path) -> None:
+    physics = {**MMLU_PRO_TEST_ROWS[0], "question_id": 90, "question": "Unit of force?", "category": "physics"}
+    write_jsonl(tmp_path / "test.jsonl", [*MMLU_PRO_TEST_ROWS, physics])
+    write_jsonl(
+        tmp_path / "validation.jsonl",
+        [*MMLU_PRO_VALIDATION_ROWS, {**MMLU_PRO_VALIDATION_ROWS[0], "category": "physics"}],
+    )
+    adapter = build_adapter(
+        "mmlu_pro", {"local_path": str(tmp_path), "subset_list": ["math", "physics"], "few_shot_num": 1}
+    )
+    loaded = adapter.load()
+    assert [s.id for s in loaded["math"]] == ["math-70", "math-71", "math-72"]
+    assert [s.id for s in loaded["physics"]] == ["physics-90"]
+    # One read of each file serves every category (test and validation).
+    assert len(adapter._whole_files) == 2

@@ -10,20 +10,9 @@ import pytest
 from assay import TaskConfig, run_task
 from assay.benchmarks import build_adapter
 from assay.testing.server import Rule, ServerConfig, run_server_in_thread
-from tests.benchmarks.helpers import prompt_of, write_jsonl
+from tests.benchmarks.fixtures import MMLU_REDUX_ROWS, write_mmlu_redux
+from tests.benchmarks.helpers import prompt_of
 
-ROWS = [
-    {"question": "What is the order of the group Z_4?", "choices": ["1", "2", "4", "8"], "answer": 2,
-     "error_type": "ok", "source": "x", "correct_answer": None, "potential_reason": ""},
-    {"question": "Which element is a ring identity?", "choices": ["0", "1", "2", "3"], "answer": 0,
-     "error_type": "wrong_groundtruth", "source": "x", "correct_answer": "B", "potential_reason": ""},
-    {"question": "Which of these integers are even?", "choices": ["2", "3", "4", "5"], "answer": 0,
-     "error_type": "multiple_correct_answers", "source": "x", "correct_answer": "0, 2", "potential_reason": ""},
-    {"question": "What is the square root of 16?", "choices": ["2", "3", "5", "6"], "answer": 3,
-     "error_type": "no_correct_answer", "source": "x", "correct_answer": "4", "potential_reason": ""},
-    {"question": "Which option is right in this broken item?", "choices": ["a", "b", "c", "d"], "answer": 1,
-     "error_type": "multiple_correct_answers", "source": "x", "correct_answer": "(A or C)", "potential_reason": ""},
-]  # fmt: skip
 GOLDS = [["C"], ["B"], ["A", "C"], ["D"], ["A", "C"]]
 
 # EvalScope 1.14.1: prompt(question, choices, MultipleChoiceTemplate.SINGLE_ANSWER_COT), with the
@@ -36,8 +25,7 @@ EVALSCOPE_FOURTH = (
 
 
 def _args(tmp_path: Path, **extra: Any) -> dict[str, Any]:
-    write_jsonl(tmp_path / "data" / "abstract_algebra" / "test.jsonl", ROWS)
-    return {"local_path": str(tmp_path / "data"), "subset_list": ["abstract_algebra"], **extra}
+    return {"local_path": str(write_mmlu_redux(tmp_path)), "subset_list": ["abstract_algebra"], **extra}
 
 
 def test_records_apply_corrections_and_evalscope_prompt(tmp_path: Path) -> None:
@@ -62,7 +50,7 @@ def test_defaults_match_evalscope(tmp_path: Path) -> None:
     ],
 )
 def test_server_replies_give_exact_accuracy(tmp_path: Path, replies: list[str], default: str, expected: float) -> None:
-    rules = [Rule(contains=row["question"], reply=reply) for row, reply in zip(ROWS, replies, strict=False)]
+    rules = [Rule(contains=row["question"], reply=reply) for row, reply in zip(MMLU_REDUX_ROWS, replies, strict=False)]
     with run_server_in_thread(ServerConfig(rules=rules, default_reply=default)) as srv:
         config = TaskConfig(
             model="mock-model",
@@ -74,5 +62,5 @@ def test_server_replies_give_exact_accuracy(tmp_path: Path, replies: list[str], 
             no_timestamp=True,
         )
         report = run_task(config, show_progress=False)["mmlu_redux"]
-    assert report.counts.scored == len(ROWS)
+    assert report.counts.scored == len(MMLU_REDUX_ROWS)
     assert report.score == pytest.approx(expected, abs=1e-12)

@@ -10,22 +10,8 @@ import pytest
 from assay.benchmarks import build_adapter
 from assay.errors import UserError
 from assay.testing.server import Rule, ServerConfig
-from tests.benchmarks.helpers import oracle_report, prompt_of, write_jsonl
-
-
-def _row(example_id: str, article: str, question: str, answer: str) -> dict[str, Any]:
-    options = [f"{question} option {n}" for n in "1234"]
-    return {"example_id": example_id, "article": article, "question": question, "options": options, "answer": answer}
-
-
-TEST = {
-    "high": [
-        _row("high1.txt", "Tom moved to Paris in 1990.", "Where did Tom move?", "C"),
-        _row("high2.txt", "The library opens at nine.", "When does the library open?", "A"),
-    ],
-    "middle": [_row("middle1.txt", "Lily has two cats.", "How many cats does Lily have?", "B")],
-}
-TRAIN = [_row(f"train{i}.txt", f"Train article {i}.", f"Train question {i}?", "D") for i in range(3)]
+from tests.benchmarks.fixtures import RACE_TEST, write_race
+from tests.benchmarks.helpers import oracle_report, prompt_of
 
 # EvalScope 1.14.1, 1-shot: FEW_SHOT_TEMPLATE + SINGLE_ANSWER_COT, example as question, options, 'ANSWER: X'.
 EVALSCOPE_ONE_SHOT = (
@@ -42,15 +28,8 @@ EVALSCOPE_ONE_SHOT = (
 )
 
 
-def _data(tmp_path: Path) -> Path:
-    for subset, rows in TEST.items():
-        write_jsonl(tmp_path / "data" / subset / "test.jsonl", rows)
-        write_jsonl(tmp_path / "data" / subset / "train.jsonl", TRAIN)
-    return tmp_path / "data"
-
-
 def test_subsets_load_with_record_ids_and_the_evalscope_few_shot_prompt(tmp_path: Path) -> None:
-    root = _data(tmp_path)
+    root = write_race(tmp_path)
     samples = build_adapter("race", {"local_path": str(root), "few_shot_num": 1}).load()
     assert {k: [s.id for s in v] for k, v in samples.items()} == {
         "high": ["high1.txt", "high2.txt"],
@@ -63,14 +42,14 @@ def test_subsets_load_with_record_ids_and_the_evalscope_few_shot_prompt(tmp_path
 
 def test_more_than_three_examples_are_refused(tmp_path: Path) -> None:
     with pytest.raises(UserError, match="at most 3"):
-        build_adapter("race", {"local_path": str(_data(tmp_path)), "few_shot_num": 4})
+        build_adapter("race", {"local_path": str(write_race(tmp_path)), "few_shot_num": 4})
 
 
 def _report(tmp_path: Path, rules: list[Rule], default: str) -> Any:
     return oracle_report(
         tmp_path / "out",
         "race",
-        {"race": {"local_path": str(_data(tmp_path))}},
+        {"race": {"local_path": str(write_race(tmp_path))}},
         ServerConfig(rules=rules, default_reply=default),
     )
 
@@ -87,7 +66,7 @@ def test_server_replies_give_exact_accuracy(
     tmp_path: Path, replies: list[str], default: str, expected: float, per_subset: dict[str, float]
 ) -> None:
     # Rules match the evaluated article, which appears once per prompt (train articles differ).
-    articles = [row["article"] for rows in TEST.values() for row in rows]
+    articles = [row["article"] for rows in RACE_TEST.values() for row in rows]
     report = _report(tmp_path, [Rule(contains=a, reply=r) for a, r in zip(articles, replies, strict=False)], default)
     assert report.counts.scored == 3
     assert report.score == pytest.approx(expected, abs=1e-12)

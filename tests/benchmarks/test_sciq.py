@@ -9,16 +9,9 @@ import pytest
 
 from assay.benchmarks import build_adapter
 from assay.testing.server import Rule, ServerConfig
-from tests.benchmarks.helpers import oracle_report, prompt_of, write_jsonl
+from tests.benchmarks.fixtures import SCIQ_ROWS, write_sciq
+from tests.benchmarks.helpers import oracle_report, prompt_of
 
-ROWS = [
-    {"question": "What gas do plants take in for photosynthesis?",
-     "choices": ["oxygen", "carbon dioxide", "helium", "neon"], "answer": "B"},
-    {"question": "What is the basic unit of life?",
-     "choices": ["cell", "atom", "organ", "tissue"], "answer": "A"},
-    {"question": "Which force pulls objects toward the Earth?",
-     "choices": ["friction", "magnetism", "gravity", "tension"], "answer": "C"},
-]  # fmt: skip
 GOLDS = ["B", "A", "C"]
 
 # EvalScope 1.14.1: prompt(question, choices, MultipleChoiceTemplate.SINGLE_ANSWER) for the first row.
@@ -30,22 +23,17 @@ EVALSCOPE_FIRST = (
 )
 
 
-def _data(tmp_path: Path) -> Path:
-    write_jsonl(tmp_path / "data" / "default" / "test.jsonl", ROWS)
-    return tmp_path / "data"
-
-
 def _accuracy(tmp_path: Path, rules: list[Rule], default: str) -> Any:
     return oracle_report(
         tmp_path / "out",
         "sciq",
-        {"sciq": {"local_path": str(_data(tmp_path))}},
+        {"sciq": {"local_path": str(write_sciq(tmp_path))}},
         ServerConfig(rules=rules, default_reply=default),
     )
 
 
 def test_hub_records_load_with_letter_targets_and_evalscope_prompt(tmp_path: Path) -> None:
-    samples = build_adapter("sciq", {"local_path": str(_data(tmp_path))}).load()["default"]
+    samples = build_adapter("sciq", {"local_path": str(write_sciq(tmp_path))}).load()["default"]
     assert [s.target for s in samples] == GOLDS
     assert prompt_of(samples[0]) == EVALSCOPE_FIRST
 
@@ -59,7 +47,7 @@ def test_hub_records_load_with_letter_targets_and_evalscope_prompt(tmp_path: Pat
     ],
 )
 def test_server_replies_give_exact_accuracy(tmp_path: Path, replies: list[str], default: str, expected: float) -> None:
-    rules = [Rule(contains=row["question"], reply=reply) for row, reply in zip(ROWS, replies, strict=False)]
+    rules = [Rule(contains=row["question"], reply=reply) for row, reply in zip(SCIQ_ROWS, replies, strict=False)]
     report = _accuracy(tmp_path, rules, default)
-    assert report.counts.scored == len(ROWS)
+    assert report.counts.scored == len(SCIQ_ROWS)
     assert report.score == pytest.approx(expected, abs=1e-12)

@@ -12,19 +12,9 @@ from assay.benchmarks import build_adapter, get_benchmark_meta
 from assay.benchmarks.super_gpqa import extract_super_gpqa_answer
 from assay.testing.server import Rule, ServerConfig, run_server_in_thread
 from assay.types import SampleStatus
-from tests.benchmarks.helpers import prompt_of, score, write_jsonl
+from tests.benchmarks.fixtures import SUPER_GPQA_ROWS, SUPER_GPQA_TEN_OPTIONS, write_super_gpqa
+from tests.benchmarks.helpers import prompt_of, score
 
-TEN = [f"{n} kg" for n in range(10, 20)]
-ROWS = [
-    {"uuid": "u1", "question": "What mass balances the lever?", "options": TEN, "answer_letter": "C",
-     "field": "Mechanics", "discipline": "Engineering"},
-    {"uuid": "u2", "question": "Which dynasty followed the Sui?", "options": ["Han", "Tang", "Song", "Ming"],
-     "answer_letter": "B", "field": "History", "discipline": "History"},
-    {"uuid": "u3", "question": "Which force keeps a satellite in orbit?", "options": ["gravity", "drag", "lift"],
-     "answer_letter": "A", "field": "Mechanics", "discipline": "Engineering"},
-    {"uuid": "u4", "question": "Which gas is inert?", "options": ["argon", "oxygen"], "answer_letter": "A",
-     "field": "Chemistry", "discipline": "Science"},
-]  # fmt: skip
 SUBSETS = ["Mechanics", "History"]
 
 # EvalScope 1.14.1: prompt(question, options, MultipleChoiceTemplate.SINGLE_ANSWER_COT), ten options A-J.
@@ -32,17 +22,12 @@ EVALSCOPE_FIRST = (
     "Answer the following multiple choice question. The last line of your response should be of the following "
     "format: 'ANSWER: [LETTER]' (without quotes) where [LETTER] is one of A,B,C,D,E,F,G,H,I,J. Think step by "
     "step before answering.\n\nWhat mass balances the lever?\n\n"
-    + "\n".join(f"{letter}) {text}" for letter, text in zip("ABCDEFGHIJ", TEN, strict=True))
+    + "\n".join(f"{letter}) {text}" for letter, text in zip("ABCDEFGHIJ", SUPER_GPQA_TEN_OPTIONS, strict=True))
 )
 
 
-def _data(tmp_path: Path) -> Path:
-    write_jsonl(tmp_path / "data" / "SuperGPQA-all.jsonl", ROWS)
-    return tmp_path / "data"
-
-
 def _args(tmp_path: Path) -> dict[str, Any]:
-    return {"local_path": str(_data(tmp_path)), "subset_list": SUBSETS}
+    return {"local_path": str(write_super_gpqa(tmp_path)), "subset_list": SUBSETS}
 
 
 def test_one_file_is_split_by_field_with_evalscope_prompt(tmp_path: Path) -> None:
@@ -87,7 +72,7 @@ def test_no_answer_scores_zero_with_a_reason(tmp_path: Path) -> None:
     ],
 )
 def test_server_replies_give_exact_accuracy(tmp_path: Path, replies: list[str], default: str, expected: float) -> None:
-    questions = [row["question"] for row in ROWS[:3]]
+    questions = [row["question"] for row in SUPER_GPQA_ROWS[:3]]
     rules = [Rule(contains=q, reply=r) for q, r in zip(questions, replies, strict=False)]
     with run_server_in_thread(ServerConfig(rules=rules, default_reply=default)) as srv:
         config = TaskConfig(
@@ -102,3 +87,38 @@ def test_server_replies_give_exact_accuracy(tmp_path: Path, replies: list[str], 
         report = run_task(config, show_progress=False)["super_gpqa"]
     assert report.counts.scored == 3
     assert report.score == pytest.approx(expected, abs=1e-12)
+
+
+def test_five_shot_prompt_and_extraction_follow_evalscope(tmp_path: Path) -> None:
+    import hashlib
+
+    from assay.benchmarks._base import bundled_text
+    from assay.benchmarks.super_gpqa import FIVE_SHOT_FILE
+
+    root = write_super_gpqa(tmp_path)
+    args = {"local_path": str(root), "subset_list": ["Mechanics"]}
+    zero = build_adapter("super_gpqa", args).load()["Mechanics"]
+    adapter = build_adapter("super_gpqa", {**args, "few_shot_num": 5})
+    five = adapter.load()["Mechanics"]
+    examples = bundled_text(FIVE_SHOT_FILE)
+    # EvalScope 1.14.1's FEW_SHOT_SAMPLES, byte for byte (checked against its source when shipped).
+    assert hashlib.sha256(examples.encode()).hexdigest() == (
+        "c1275fe1252528f101a1065f21107af3957a4ab611d76387fcf7ce01a409e593"
+    )
+    header = "Here are some examples of how to answer similar questions:\n\n"
+    for z, f in zip(zero, five, strict=True):
+        assert prompt_of(f) == header + examples + "\n\n" + prompt_of(z)
+    # A few-shot reply that goes on to write the next question: its own answer is the one before it.
+    sample = five[0]
+    wrong = next(label for label in "ABCDEFGHIJ"[: len(sample.choices or [])] if label != sample.target)
+    reply = f"ANSWER: {sample.target}.\n\nQuestion:\nWhat next?\nANSWER: {wrong}."
+    assert score(adapter, sample, reply).value == {"acc": 1.0}
+    zero_adapter = build_adapter("super_gpqa", args)
+    assert score(zero_adapter, zero[0], reply).value == {"acc": 0.0}
+
+
+def test_few_shot_other_than_0_or_5_is_refused() -> None:
+    from assay.errors import UserError
+
+    with pytest.raises(UserError, match="few_shot_num 0 or 5"):
+        build_adapter("super_gpqa", {"few_shot_num": 3})

@@ -13,63 +13,26 @@ from assay.benchmarks.trivia_qa import extract_answer, normalize_answer
 from assay.errors import UserError
 from assay.testing.server import Rule, ServerConfig, run_server_in_thread
 from assay.types import Sample
+from tests.benchmarks.fixtures import (
+    TRIVIA_QA_RECORDS,
+    TRIVIA_QA_SUNSET,
+    TRIVIA_QA_SUNSET_NORMALIZED,
+    write_trivia_qa,
+)
 from tests.benchmarks.helpers import prompt_of, score, write_jsonl
 
-SUNSET = ["Sunset Blvd", "West Sunset Boulevard", "Sunset Boulevard", "Sunset Bulevard", "Sunset Blvd."]
-SUNSET_NORMALIZED = ["sunset boulevard", "sunset bulevard", "west sunset boulevard", "sunset blvd"]
-
-
-def record(qid: str, question: str, aliases: list[str], normalized: list[str], pages: list[str]) -> dict[str, Any]:
-    """A mandarjoshi/trivia_qa rc.wikipedia record, column-wise as the ``datasets`` library exports it."""
-    return {
-        "question": question,
-        "question_id": qid,
-        "question_source": "http://www.triviacountry.com/",
-        "entity_pages": {
-            "doc_source": ["TagMe"] * len(pages),
-            "filename": [f"{i}.txt" for i in range(len(pages))],
-            "title": [f"Title {i}" for i in range(len(pages))],
-            "wiki_context": pages,
-        },
-        "search_results": {"description": [], "filename": [], "rank": [], "title": [], "url": [], "search_context": []},
-        "answer": {
-            "aliases": aliases,
-            "normalized_aliases": normalized,
-            "matched_wiki_entity_name": "",
-            "normalized_matched_wiki_entity_name": "",
-            "normalized_value": normalized[0],
-            "type": "WikipediaEntity",
-            "value": aliases[0],
-        },
-    }
-
-
-RECORDS = [
-    record(
-        "tc_1",
-        "Which Lloyd Webber musical premiered in the US on 10th December 1993?",
-        SUNSET,
-        SUNSET_NORMALIZED,
-        ["Sunset Boulevard is a musical.", "It's by Andrew Lloyd Webber."],
-    ),
-    record(
-        "tc_2", "Who was the man behind The Chipmunks?", ["David Seville"], ["david seville"], ["Ross Bagdasarian."]
-    ),
-    record("tc_3", "What is the capital of France?", ["Paris"], ["paris"], []),
-]
 GOLD = {"tc_1": "ANSWER: Sunset Boulevard", "tc_2": "**ANSWER:** David Seville", "tc_3": "answer: Paris."}
 
 
 @pytest.fixture
 def trivia_dir(tmp_path: Path) -> Path:
-    write_jsonl(tmp_path / "trivia_qa" / "rc.wikipedia" / "validation.jsonl", RECORDS)
-    return tmp_path / "trivia_qa"
+    return write_trivia_qa(tmp_path)
 
 
 def test_records_load_with_question_ids_and_every_alias(trivia_dir: Path) -> None:
     samples = build_adapter("trivia_qa", {"local_path": str(trivia_dir)}).load()["rc.wikipedia"]
     assert [s.id for s in samples] == ["tc_1", "tc_2", "tc_3"]
-    assert samples[0].target == SUNSET + SUNSET_NORMALIZED
+    assert samples[0].target == TRIVIA_QA_SUNSET + TRIVIA_QA_SUNSET_NORMALIZED
 
 
 def test_prompt_equals_evalscope(trivia_dir: Path) -> None:
@@ -86,9 +49,9 @@ def test_prompt_equals_evalscope(trivia_dir: Path) -> None:
 
 
 def test_row_wise_entity_pages_give_the_same_prompt(tmp_path: Path, trivia_dir: Path) -> None:
-    pages = RECORDS[0]["entity_pages"]
+    pages = TRIVIA_QA_RECORDS[0]["entity_pages"]
     rows = [dict(zip(pages, values, strict=True)) for values in zip(*pages.values(), strict=True)]
-    write_jsonl(tmp_path / "rows" / "validation.jsonl", [{**RECORDS[0], "entity_pages": rows}])
+    write_jsonl(tmp_path / "rows" / "validation.jsonl", [{**TRIVIA_QA_RECORDS[0], "entity_pages": rows}])
     row_wise = build_adapter("trivia_qa", {"local_path": str(tmp_path / "rows")}).load()["rc.wikipedia"][0]
     column_wise = build_adapter("trivia_qa", {"local_path": str(trivia_dir)}).load(limit=1)["rc.wikipedia"][0]
     assert prompt_of(row_wise) == prompt_of(column_wise)
@@ -104,7 +67,7 @@ def test_normalization_follows_the_official_evaluation() -> None:
     assert normalize_answer("‘Sunset-Boulevard’") == "sunset boulevard"
 
 
-# (reply, EvalScope 1.14.1 extraction, acc against SUNSET aliases), checked against EvalScope itself.
+# (reply, EvalScope 1.14.1 extraction, acc against TRIVIA_QA_SUNSET aliases), checked against EvalScope itself.
 CASES = [
     ("ANSWER: Sunset Boulevard", "sunset boulevard", 1.0),
     ("**ANSWER:** Sunset Blvd.", "sunset blvd", 1.0),
@@ -121,7 +84,7 @@ CASES = [
 def test_extraction_and_alias_match_equal_evalscope(reply: str, extracted: str, value: float) -> None:
     assert extract_answer(reply) == extracted
     adapter = build_adapter("trivia_qa", {"local_path": "."})
-    sample = Sample(id="x", input="Q?", target=SUNSET + SUNSET_NORMALIZED, metadata={"content": ""})
+    sample = Sample(id="x", input="Q?", target=TRIVIA_QA_SUNSET + TRIVIA_QA_SUNSET_NORMALIZED, metadata={"content": ""})
     result = score(adapter, sample, reply)
     assert result.value == {"acc": value} and result.extracted == extracted
 
@@ -146,7 +109,7 @@ def _run(tmp_path: Path, url: str, trivia_dir: Path) -> Any:
 
 
 def test_oracle_gold_wrong_and_mixed_replies_give_exact_accuracy(tmp_path: Path, trivia_dir: Path) -> None:
-    gold = [Rule(contains=r["question"], reply=GOLD[r["question_id"]]) for r in RECORDS]
+    gold = [Rule(contains=r["question"], reply=GOLD[r["question_id"]]) for r in TRIVIA_QA_RECORDS]
     with run_server_in_thread(ServerConfig(rules=gold)) as srv:
         assert _run(tmp_path / "gold", srv.url, trivia_dir).score == 1.0
     with run_server_in_thread(ServerConfig(default_reply="ANSWER: London")) as srv:

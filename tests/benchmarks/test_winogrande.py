@@ -9,16 +9,9 @@ import pytest
 
 from assay.benchmarks import build_adapter
 from assay.testing.server import Rule, ServerConfig
-from tests.benchmarks.helpers import oracle_report, prompt_of, write_jsonl
+from tests.benchmarks.fixtures import WINOGRANDE_ROWS, write_winogrande
+from tests.benchmarks.helpers import oracle_report, prompt_of
 
-ROWS = [
-    {"sentence": "The trophy would not fit in the case because _ was too small.", "option1": "the trophy",
-     "option2": "the case", "answer": "2"},
-    {"sentence": "Ann lent Beth her umbrella because _ was going out in the rain.", "option1": "Ann",
-     "option2": "Beth", "answer": "2"},
-    {"sentence": "The ice melted on the table because _ was warm.", "option1": "the table",
-     "option2": "the ice", "answer": "1"},
-]  # fmt: skip
 GOLDS = ["B", "B", "A"]
 
 # EvalScope 1.14.1: prompt(sentence, [option1, option2], MultipleChoiceTemplate.SINGLE_ANSWER).
@@ -30,22 +23,17 @@ EVALSCOPE_FIRST = (
 )
 
 
-def _data(tmp_path: Path) -> Path:
-    write_jsonl(tmp_path / "data" / "default" / "validation.jsonl", ROWS)
-    return tmp_path / "data"
-
-
 def _accuracy(tmp_path: Path, rules: list[Rule], default: str) -> Any:
     return oracle_report(
         tmp_path / "out",
         "winogrande",
-        {"winogrande": {"local_path": str(_data(tmp_path))}},
+        {"winogrande": {"local_path": str(write_winogrande(tmp_path))}},
         ServerConfig(rules=rules, default_reply=default),
     )
 
 
 def test_hub_records_load_with_letter_targets_and_evalscope_prompt(tmp_path: Path) -> None:
-    samples = build_adapter("winogrande", {"local_path": str(_data(tmp_path))}).load()["default"]
+    samples = build_adapter("winogrande", {"local_path": str(write_winogrande(tmp_path))}).load()["default"]
     assert [s.target for s in samples] == GOLDS
     assert [s.id for s in samples] == ["default-0", "default-1", "default-2"]
     assert prompt_of(samples[0]) == EVALSCOPE_FIRST
@@ -60,7 +48,7 @@ def test_hub_records_load_with_letter_targets_and_evalscope_prompt(tmp_path: Pat
     ],
 )
 def test_server_replies_give_exact_accuracy(tmp_path: Path, replies: list[str], default: str, expected: float) -> None:
-    rules = [Rule(contains=row["sentence"], reply=reply) for row, reply in zip(ROWS, replies, strict=False)]
+    rules = [Rule(contains=row["sentence"], reply=reply) for row, reply in zip(WINOGRANDE_ROWS, replies, strict=False)]
     report = _accuracy(tmp_path, rules, default)
     assert report.counts.scored == 3
     assert report.score == pytest.approx(expected, abs=1e-12)

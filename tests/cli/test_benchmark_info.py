@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import pkgutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from assay import benchmarks
 from assay.benchmarks import build_adapter, get_benchmark_meta, list_benchmarks
 from assay.cli.main import main
+from tests.benchmarks.helpers import builtin_benchmarks
 from tests.conftest import shared_data
 
 
@@ -20,9 +19,7 @@ def _card(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
 
 
 def _names() -> list[Any]:
-    """Every built-in benchmark (a public module of assay.benchmarks), not those tests register."""
-    builtin = sorted(info.name for info in pkgutil.iter_modules(benchmarks.__path__) if not info.name.startswith("_"))
-    return list(builtin)
+    return list(builtin_benchmarks())
 
 
 def _strings(value: Any) -> list[str]:

@@ -77,6 +77,9 @@ class BenchmarkAdapter(ABC):
     few_shot_header: ClassVar[str | None] = None
     #: Data comes only from the user's own files (general_qa, general_mcq), never from a hub.
     local_only: ClassVar[bool] = False
+    #: Column naming a record's subset when one file holds every subset (a hub snapshot of MMLU-Pro
+    #: or SuperGPQA): such a file is read once and each subset keeps its rows. None = one file per subset.
+    subset_column: ClassVar[str | None] = None
 
     def __init__(self, meta: BenchmarkMeta, *, dataset_hub: str = "huggingface", seed: int | None = None) -> None:
         """Use :func:`assay.benchmarks.build_adapter`, which validates ``meta`` against the class."""
@@ -86,6 +89,7 @@ class BenchmarkAdapter(ABC):
         self._filters = build_filters(meta.filters)
         #: Where each loaded split came from; filled by :meth:`load`.
         self.data_sources: list[SplitOrigin] = []
+        self._whole_files: dict[Path, list[dict[str, Any]]] = {}
 
     # ------------------------------------------------------------------ hooks for subclasses
     @classmethod
@@ -128,6 +132,14 @@ class BenchmarkAdapter(ABC):
         """Extraction settings beyond meta fields that change verdicts (part of the fingerprint)."""
         return {}
 
+    def report_metrics(self) -> list[str]:
+        """The per-sample value keys the report aggregates, headline first.
+
+        The default is ``metric_list`` itself; a benchmark whose metric names are families of keys
+        (general_qa's ``BLEU`` gives ``bleu-1`` .. ``bleu-4``) lists the keys instead.
+        """
+        return list(self.meta.metric_list)
+
     def local_candidates(self, root: Path, subset: str, split: str) -> list[LocalFile]:
         """Local files that may hold ``subset``/``split``, most specific first.
 
@@ -137,10 +149,22 @@ class BenchmarkAdapter(ABC):
         examples (EvalScope reads that file for both).
         """
         single = self.meta.available_subsets is not None and len(self.meta.available_subsets) == 1
-        paths = hf_style_candidates(root, subset, split, allow_split_only=single)
+        paths = hf_style_candidates(root, subset, split, allow_split_only=single or self.subset_column is not None)
         if split == self.meta.eval_split:
             paths.extend(root / f"{subset}{suffix}" for suffix in SUPPORTED_SUFFIXES)
         return [LocalFile(path) for path in paths]
+
+    def read_local_file(self, found: LocalFile) -> list[dict[str, Any]]:
+        """All records of one local file; override for an upstream format the shared readers do not know."""
+        return read_split_files(found.path, fieldnames=found.fieldnames)
+
+    def fewshot_text(self, subset: str) -> str | None:
+        """The worked examples placed before each question of ``subset``; None = zero-shot.
+
+        The default renders the first (or seeded random) ``few_shot_num`` records of ``train_split``
+        with :meth:`sample_to_fewshot`; override when the examples are a fixed text instead.
+        """
+        return self._fewshot_from_train_split(subset)
 
     def load_hub_records(self, subset: str, split: str) -> tuple[list[dict[str, Any]], SplitOrigin]:
         """Records of one split from the hub (override when the hub groups subsets differently)."""
@@ -232,10 +256,10 @@ class BenchmarkAdapter(ABC):
         order = order[: _resolve_limit(limit, len(order))]
         samples = [self._to_sample(records[i], subset, i, origin) for i in order]
         _check_unique_ids(samples, origin)
-        fewshot = self._fewshot_text(subset)
+        fewshot = self.fewshot_text(subset)
         return [self._with_prompt(sample, fewshot) for sample in samples]
 
-    def _fewshot_text(self, subset: str) -> str | None:
+    def _fewshot_from_train_split(self, subset: str) -> str | None:
         count = self.meta.few_shot_num
         if count == 0:
             return None
@@ -319,10 +343,20 @@ class BenchmarkAdapter(ABC):
             found = self._find_local(root, subset, split)
             if found is None:
                 raise self._missing_local_error(root, subset, split, purpose)
-            records = read_split_files(found.path, fieldnames=found.fieldnames)
+            records = self._read_local(found, subset)
             origin = SplitOrigin(subset, split, str(found.path))
         self.data_sources.append(origin)
         return records, origin
+
+    def _read_local(self, found: LocalFile, subset: str) -> list[dict[str, Any]]:
+        if self.subset_column is None:
+            return self.read_local_file(found)
+        if found.path not in self._whole_files:
+            self._whole_files[found.path] = self.read_local_file(found)
+        records = self._whole_files[found.path]
+        if records and self.subset_column in records[0]:
+            return [r for r in records if r.get(self.subset_column) == subset]
+        return records
 
     def _local_root(self) -> Path | None:
         if self.meta.local_path is None:
@@ -366,6 +400,15 @@ class BenchmarkAdapter(ABC):
                 f'(--dataset-args \'{{"{self.meta.name}": {{"few_shot_num": 0}}}}\')'
             )
         return UserError(message)
+
+
+#: Prompt texts shipped with Assay (fixed few-shot examples), listed with their origin in its README.
+BUNDLED_DATA_DIR = Path(__file__).with_name("data")
+
+
+def bundled_text(file_name: str) -> str:
+    """A text file of :data:`BUNDLED_DATA_DIR`, exactly as shipped (no newline translation)."""
+    return (BUNDLED_DATA_DIR / file_name).read_bytes().decode("utf-8")
 
 
 def format_template(template: str, meta_field: str, benchmark: str, **values: str) -> str:

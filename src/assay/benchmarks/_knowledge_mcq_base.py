@@ -19,8 +19,8 @@ class GroupedHubMixin(BenchmarkAdapter):
 
     #: Hub configuration that holds every subset.
     hub_config: ClassVar[str] = "default"
-    #: Column whose value names the subset of a row.
-    hub_subset_column: ClassVar[str] = "category"
+    #: Column whose value names the subset of a row (also read from local snapshots, see the base).
+    subset_column: ClassVar[str | None] = "category"
 
     def load_hub_records(self, subset: str, split: str) -> tuple[list[dict[str, Any]], SplitOrigin]:
         cache: dict[str, tuple[list[dict[str, Any]], SplitOrigin]] = self.__dict__.setdefault("_grouped_hub", {})
@@ -33,4 +33,5 @@ class GroupedHubMixin(BenchmarkAdapter):
             )
             cache[split] = (loaded.records, origin)
         records, origin = cache[split]
-        return [r for r in records if r.get(self.hub_subset_column) == subset], replace(origin, subset=subset)
+        column = self.subset_column
+        return [r for r in records if column is None or r.get(column) == subset], replace(origin, subset=subset)

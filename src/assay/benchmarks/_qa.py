@@ -67,11 +67,19 @@ class MathAdapter(QuestionAnswerAdapter):
                 status=SampleStatus.EXCLUDED,
                 reason=f"math answer extraction took longer than {MATH_EXTRACT_TIMEOUT_S:g} s",
             )
-        if extracted is None:
-            return self.zero_score(explanation="no final answer found in the reply")
-        from assay.scoring.math_equiv import MathVerifyError, get_math_verifier  # SymPy, process pool
+        from assay.scoring.math_equiv import MathReferenceError, MathVerifyError, get_math_verifier  # SymPy, pool
 
         gold = sample.target if isinstance(sample.target, str) else sample.target[0]
+        if extracted is None:
+            # An item whose gold does not parse is excluded whatever the reply, so the verdict must
+            # not depend on whether the reply happened to contain an answer: check the gold alone.
+            try:
+                await get_math_verifier().equal(gold, gold)
+            except MathReferenceError as exc:
+                return Score(status=SampleStatus.EXCLUDED, reason=str(exc))
+            except MathVerifyError:
+                pass  # the gold parsed; Math-Verify's other failures say nothing about it
+            return self.zero_score(explanation="no final answer found in the reply")
         try:
             equal = await get_math_verifier().equal(extracted, gold)
         except MathVerifyError as exc:  # unparseable gold, or Math-Verify failed: unscorable, not wrong

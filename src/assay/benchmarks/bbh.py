@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
-from assay.benchmarks._base import LocalFile, SplitOrigin
+from assay.benchmarks._base import LocalFile
 from assay.benchmarks._bbh_lenient import answer_text, lenient_choice, lenient_free_form_correct
 from assay.benchmarks._meta import BenchmarkExample, BenchmarkMeta
 from assay.benchmarks._qa import QuestionAnswerAdapter
@@ -256,24 +256,19 @@ class BBHAdapter(QuestionAnswerAdapter):
         upstream = [LocalFile(root / "bbh" / f"{subset}.json"), LocalFile(root / f"{subset}.json")]
         return [*upstream, *super().local_candidates(root, subset, split)]
 
-    def _read_split(self, subset: str, split: str, *, purpose: str) -> tuple[list[dict[str, Any]], SplitOrigin]:
+    def read_local_file(self, found: LocalFile) -> list[dict[str, Any]]:
         # Upstream task files wrap the records as {"canary": ..., "examples": [...]}, which the
         # generic JSON reader refuses (two top-level keys); unwrap them here.
-        root = self._local_root()
-        found = self._find_local(root, subset, split) if root is not None and root.is_dir() else None
-        if found is None or found.path.suffix != ".json":
-            return super()._read_split(subset, split, purpose=purpose)
-        try:
-            content = json.loads(found.path.read_text(encoding="utf-8-sig"))
-        except json.JSONDecodeError as exc:
-            raise UserError(f"{found.path} is not valid JSON ({exc.msg})") from exc
-        if not isinstance(content, dict) or not isinstance(content.get("examples"), list):
-            return super()._read_split(subset, split, purpose=purpose)
-        origin = SplitOrigin(subset, split, str(found.path))
-        self.data_sources.append(origin)
-        return list(content["examples"]), origin
+        if found.path.suffix == ".json":
+            try:
+                content = json.loads(found.path.read_text(encoding="utf-8-sig"))
+            except json.JSONDecodeError as exc:
+                raise UserError(f"{found.path} is not valid JSON ({exc.msg})") from exc
+            if isinstance(content, dict) and isinstance(content.get("examples"), list):
+                return list(content["examples"])
+        return super().read_local_file(found)
 
-    def _fewshot_text(self, subset: str) -> str | None:
+    def fewshot_text(self, subset: str) -> str | None:
         if self.meta.few_shot_num == 0:
             return None
         return cot_prompt_body(self._cot_prompt_file(subset))

@@ -302,7 +302,7 @@ class DROPAdapter(BenchmarkAdapter):
         snapshot = [LocalFile(root / f"drop_{split}{suffix}") for suffix in (".parquet", ".jsonl")]
         return [*snapshot, *super().local_candidates(root, subset, split)]
 
-    def _fewshot_text(self, subset: str) -> str | None:
+    def fewshot_text(self, subset: str) -> str | None:
         # The examples are a fixed text, not records of a train split.
         return DROP_EXAMPLES if self.meta.few_shot_num else None
 

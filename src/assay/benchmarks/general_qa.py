@@ -21,10 +21,14 @@ from assay.benchmarks._meta import BenchmarkExample, BenchmarkMeta
 from assay.benchmarks._qa import QuestionAnswerAdapter
 from assay.benchmarks._registry import register_benchmark
 from assay.errors import UserError
+from assay.scoring.text_metrics import BLEU_KEYS, ROUGE_KEYS
 from assay.types import ChatMessage, Sample, SampleStatus, Score
 
 #: Metric name -> prefix of the score keys it stands for (EvalScope: bleu-1..4, Rouge-1-R ... Rouge-L-F).
 _METRIC_KEY_PREFIXES = {"BLEU": "bleu", "Rouge": "rouge"}
+_FAMILY_KEYS = {"BLEU": BLEU_KEYS, "Rouge": ROUGE_KEYS}
+#: The report's headline score (EvalScope 1.14's ``primary_metric``: ROUGE-L recall, mean).
+HEADLINE_KEY = "Rouge-L-R"
 _ROLES = ("system", "user", "assistant")
 
 
@@ -90,6 +94,11 @@ class GeneralQAAdapter(QuestionAnswerAdapter):
 
     def scoring_settings(self) -> dict[str, Any]:
         return {"text_similarity": "assay.scoring.text_metrics"}
+
+    def report_metrics(self) -> list[str]:
+        # Each family stands for its keys; EvalScope's headline for general_qa is mean ROUGE-L recall.
+        keys = [key for metric in self.meta.metric_list for key in _FAMILY_KEYS[metric]]
+        return sorted(keys, key=lambda key: key != HEADLINE_KEY)
 
     async def score_answer(self, answer: str, sample: Sample) -> Score:
         from assay.scoring.text_metrics import text_similarity  # rouge-score, sacrebleu

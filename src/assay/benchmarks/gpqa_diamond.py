@@ -7,8 +7,11 @@ the three incorrect answers and the correct one (stripped; a missing one is ``" 
 question keeps the same option order in both tools. The reply's last ``ANSWER: X`` letter is scored
 by exact match (``acc``).
 
-Differences: EvalScope's fixed 5-example chain-of-thought prompt (``few_shot_num=5``) is not
-offered. EvalScope's Hugging Face id (``AI-ModelScope/gpqa_diamond``) exists only on ModelScope, so
+``few_shot_num=5`` puts EvalScope's fixed five worked chain-of-thought examples (``gpqa/prompt.py``
+``FEW_SHOT_SAMPLES``, shipped byte for byte in ``data/gpqa_diamond_5shot.txt``) after its
+``FEW_SHOT_TEMPLATE`` header, before the question; extraction is unchanged.
+
+Difference: EvalScope's Hugging Face id (``AI-ModelScope/gpqa_diamond``) exists only on ModelScope, so
 the Hugging Face hub reads the ``gpqa_diamond`` configuration of the original ``Idavidrein/gpqa``
 (gated: accept its terms first); ModelScope reads EvalScope's copy.
 """
@@ -21,7 +24,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from assay.benchmarks._base import LocalFile, SplitOrigin
+from assay.benchmarks._base import LocalFile, SplitOrigin, bundled_text
 from assay.benchmarks._commonsense_mcq_base import commonsense_meta
 from assay.benchmarks._mcq import SINGLE_ANSWER_TEMPLATE_COT, MultipleChoiceAdapter
 from assay.benchmarks._meta import BenchmarkExample, BenchmarkMeta
@@ -34,6 +37,9 @@ from assay.types import Sample
 #: The original release keeps the diamond set as a configuration of its Hugging Face dataset.
 _HF_DATASET, _HF_CONFIG = "Idavidrein/gpqa", "gpqa_diamond"
 _INCORRECT = ("Incorrect Answer 1", "Incorrect Answer 2", "Incorrect Answer 3")
+#: EvalScope allows exactly these: zero-shot, or its five fixed examples.
+ALLOWED_FEW_SHOT_NUMS = (0, 5)
+FIVE_SHOT_FILE = "gpqa_diamond_5shot.txt"
 
 
 def shuffled_options(record: Mapping[str, Any]) -> tuple[list[str], str]:
@@ -91,12 +97,16 @@ class GPQADiamondAdapter(MultipleChoiceAdapter):
 
     @classmethod
     def finalize_meta(cls, meta: BenchmarkMeta, given: frozenset[str]) -> BenchmarkMeta:
-        if meta.few_shot_num:
+        if meta.few_shot_num not in ALLOWED_FEW_SHOT_NUMS:
             raise UserError(
-                f"gpqa_diamond is zero-shot only here (EvalScope's fixed 5-example prompt is not offered); "
-                f"got few_shot_num={meta.few_shot_num}"
+                f"gpqa_diamond supports few_shot_num 0 or 5 (EvalScope's fixed five worked examples), "
+                f"got {meta.few_shot_num}"
             )
         return super().finalize_meta(meta, given)
+
+    def fewshot_text(self, subset: str) -> str | None:
+        # A fixed text, not records of a train split (GPQA's train split is the evaluated one).
+        return bundled_text(FIVE_SHOT_FILE) if self.meta.few_shot_num else None
 
     def local_candidates(self, root: Path, subset: str, split: str) -> list[LocalFile]:
         return [LocalFile(root / "gpqa_diamond.csv"), *super().local_candidates(root, subset, split)]

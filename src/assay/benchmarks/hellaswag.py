@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from assay.benchmarks._base import LocalFile, SplitOrigin
+from assay.benchmarks._base import LocalFile
 from assay.benchmarks._mcq import (
     CHOICE_SCORING_HELP,
     CHOICE_SCORING_PARAMS,
@@ -119,16 +119,10 @@ class HellaSwagAdapter(MultipleChoiceAdapter):
         text = [LocalFile(root / name) for name in TEXT_LAYOUT_FILES] if split == "validation" else []
         return [*text, *super().local_candidates(root, subset, split)]
 
-    def _read_split(self, subset: str, split: str, *, purpose: str) -> tuple[list[dict[str, Any]], SplitOrigin]:
-        # The shared file readers know no text layout: read it here (see the report's base-change note).
-        root = self._local_root()
-        if root is not None:
-            found = self._find_local(root, subset, split)
-            if found is not None and found.path.name in TEXT_LAYOUT_FILES:
-                origin = SplitOrigin(subset, split, str(found.path))
-                self.data_sources.append(origin)
-                return read_text_layout(found.path), origin
-        return super()._read_split(subset, split, purpose=purpose)
+    def read_local_file(self, found: LocalFile) -> list[dict[str, Any]]:
+        if found.path.name in TEXT_LAYOUT_FILES:
+            return read_text_layout(found.path)
+        return super().read_local_file(found)
 
     def record_to_sample(self, record: Mapping[str, Any], *, subset: str, index: int) -> Sample:
         # The text layout has only the joined ctx (see the module docstring).

@@ -9,18 +9,22 @@ Extraction is SuperGPQA's own (EvalScope's ``super_gpqa/utils.py``), not the sha
 parser: three patterns for a letter A-J ("The answer is (C)", "Answer: $\\boxed{B}$", a bare "A."),
 tried on the last line and then on the whole reply, case-insensitively; if none matches, the same
 three shapes with an option's exact text instead of a letter. The letter is scored by exact match
-(``acc``). Difference: EvalScope's fixed 5-example prompt (``few_shot_num=5``) is not offered.
+(``acc``).
+
+``few_shot_num=5`` puts EvalScope's fixed five worked examples (``super_gpqa/prompt.py``
+``FEW_SHOT_SAMPLES``, shipped byte for byte in ``data/super_gpqa_5shot.txt``) after its
+``FEW_SHOT_TEMPLATE`` header, and, as EvalScope does then, extraction first reads only the reply
+before any "Question:" it goes on to write, then the whole reply.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import replace
 from pathlib import Path
 from typing import Any, ClassVar
 
-from assay.benchmarks._base import LocalFile, SplitOrigin
+from assay.benchmarks._base import LocalFile, bundled_text
 from assay.benchmarks._commonsense_mcq_base import commonsense_meta
 from assay.benchmarks._knowledge_mcq_base import GroupedHubMixin
 from assay.benchmarks._mcq import SINGLE_ANSWER_TEMPLATE_COT, MultipleChoiceAdapter
@@ -30,6 +34,10 @@ from assay.datasets import SUPPORTED_SUFFIXES
 from assay.errors import UserError
 from assay.scoring.extract import choice_label
 from assay.types import Sample, Score
+
+#: EvalScope allows exactly these: zero-shot, or its five fixed examples.
+ALLOWED_FEW_SHOT_NUMS = (0, 5)
+FIVE_SHOT_FILE = "super_gpqa_5shot.txt"
 
 #: Field (the subset) -> discipline (its report category), EvalScope's ``SUBSET_MAPPING``.
 FIELD_DISCIPLINES: dict[str, str] = {
@@ -198,34 +206,29 @@ def extract_super_gpqa_answer(reply: str, options: list[str]) -> str | None:
 class SuperGPQAAdapter(GroupedHubMixin, MultipleChoiceAdapter):
     """One file (hub or local) holds every field; each subset takes the rows of its ``field``."""
 
-    hub_subset_column: ClassVar[str] = "field"
+    subset_column: ClassVar[str | None] = "field"
     supported_metrics: ClassVar[tuple[str, ...]] = ("acc",)
 
     @classmethod
     def finalize_meta(cls, meta: BenchmarkMeta, given: frozenset[str]) -> BenchmarkMeta:
-        if meta.few_shot_num:
+        if meta.few_shot_num not in ALLOWED_FEW_SHOT_NUMS:
             raise UserError(
-                f"super_gpqa is zero-shot only here (EvalScope's fixed 5-example prompt is not offered); "
-                f"got few_shot_num={meta.few_shot_num}"
+                f"super_gpqa supports few_shot_num 0 or 5 (EvalScope's fixed five worked examples), "
+                f"got {meta.few_shot_num}"
             )
         return super().finalize_meta(meta, given)
+
+    def fewshot_text(self, subset: str) -> str | None:
+        return bundled_text(FIVE_SHOT_FILE) if self.meta.few_shot_num else None
+
+    def scoring_settings(self) -> dict[str, Any]:
+        return {**super().scoring_settings(), "few_shot_extraction": bool(self.meta.few_shot_num)}
 
     def local_candidates(self, root: Path, subset: str, split: str) -> list[LocalFile]:
         names = ["SuperGPQA-all.jsonl", *(f"{split}{s}" for s in SUPPORTED_SUFFIXES)]
         names += [f"default/{split}{s}" for s in SUPPORTED_SUFFIXES]
         shards = sorted(root.glob(f"{split}-*.parquet")) + sorted(root.glob(f"default/{split}-*.parquet"))
         return [LocalFile(root / name) for name in names] + [LocalFile(path) for path in shards[:1]]
-
-    def _read_split(self, subset: str, split: str, *, purpose: str) -> tuple[list[dict[str, Any]], SplitOrigin]:
-        # The base reads local files whole; every field lives in one file, so read it once per split
-        # and keep this subset's rows (the hub path is already grouped by GroupedHubMixin).
-        cache: dict[str, tuple[list[dict[str, Any]], SplitOrigin]] = self.__dict__.setdefault("_whole_splits", {})
-        if split not in cache:
-            cache[split] = super()._read_split(subset, split, purpose=purpose)
-        else:
-            self.data_sources.append(replace(cache[split][1], subset=subset))
-        records, origin = cache[split]
-        return [r for r in records if r.get(self.hub_subset_column) == subset], replace(origin, subset=subset)
 
     def record_to_sample(self, record: Mapping[str, Any], *, subset: str, index: int) -> Sample:
         choices = [str(option) for option in record["options"]]
@@ -244,7 +247,12 @@ class SuperGPQAAdapter(GroupedHubMixin, MultipleChoiceAdapter):
 
     async def score_answer(self, answer: str, sample: Sample) -> Score:
         assert sample.choices is not None and isinstance(sample.target, str)
-        extracted = extract_super_gpqa_answer(answer, list(sample.choices))
+        choices = list(sample.choices)
+        extracted = None
+        if self.meta.few_shot_num:
+            # A few-shot reply often goes on to invent the next "Question:"; its own answer comes first.
+            extracted = extract_super_gpqa_answer(answer.split("Question:")[0], choices)
+        extracted = extracted or extract_super_gpqa_answer(answer, choices)
         if extracted is None:
             return self.zero_score(explanation="no option letter or option text found in the reply")
         return Score(value={"acc": float(extracted == sample.target.upper())}, extracted=extracted)

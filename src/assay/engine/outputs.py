@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Mapping
 from pathlib import Path
@@ -22,7 +23,7 @@ from assay.config import TaskConfig, safe_filename
 from assay.engine.plan import DatasetPlan
 from assay.errors import UserError
 from assay.report.build import build_report
-from assay.report.model import Report, Timing
+from assay.report.model import DataSource, Report, Timing
 
 logger = logging.getLogger("assay")
 
@@ -90,7 +91,7 @@ def write_reports(
             dataset_pretty_name=meta.pretty_name,
             model_name=model_name,
             benchmark_version=meta.version,
-            metric_list=list(meta.metric_list),
+            metric_list=plan.adapter.report_metrics(),
             aggregation=meta.aggregation,
             repeats=config.repeats,
             subsets=list(plan.subsets),
@@ -98,6 +99,7 @@ def write_reports(
             timing=timings[plan.name],
             dataset_id=meta.dataset_id,
             dataset_revision=meta.dataset_revision,
+            data_sources=[DataSource(**dataclasses.asdict(origin)) for origin in plan.adapter.data_sources],
         )
         (out_dir / f"{plan.name}.json").write_bytes(
             orjson.dumps(report.model_dump(mode="json"), option=orjson.OPT_INDENT_2)

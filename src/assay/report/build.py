@@ -12,7 +12,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from assay.report.model import CategoryScore, Counts, MetricScore, Report, SubsetScore, Timing
+from assay.report.model import CategoryScore, Counts, DataSource, MetricScore, Report, SubsetScore, Timing
 from assay.scoring.aggregate import SampleRepeats, aggregate
 from assay.scoring.stats import mean_and_stderr, weighted_mean_and_stderr
 
@@ -35,6 +35,7 @@ def build_report(
     timing: Timing,
     dataset_id: str | None = None,
     dataset_revision: str | None = None,
+    data_sources: Sequence[DataSource] = (),
 ) -> Report:
     """Aggregate the reviews of one benchmark (all subsets) into its report."""
     counts = Counts()
@@ -63,6 +64,15 @@ def build_report(
 
     per_subset = {s: _per_sample_metrics(scored.get(s, {}), metric_list, aggregation) for s in subsets}
     metric_names = _metric_names(per_subset)
+    if counts.scored and not metric_names:
+        # A score of 0.0 here would be made up: the reviews hold values under other keys.
+        found = sorted(
+            {key for rows in scored.values() for s in rows.values() for r in s.values() for key in r.get("value", {})}
+        )
+        raise ValueError(
+            f"{dataset_name}: {counts.scored} reviews are scored but none has a value for "
+            f"{', '.join(metric_list) or 'any metric'} (their keys: {', '.join(found) or 'none'})"
+        )
     metrics = [_metric_score(name, per_subset, subsets, category_map) for name in metric_names]
     return Report(
         name=f"{model_name}@{dataset_name}",
@@ -72,6 +82,7 @@ def build_report(
         benchmark_version=benchmark_version,
         dataset_id=dataset_id,
         dataset_revision=dataset_revision,
+        data_sources=list(data_sources),
         aggregation=aggregation,
         repeats=repeats,
         score=metrics[0].score if metrics else 0.0,

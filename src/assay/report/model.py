@@ -72,6 +72,17 @@ class Timing(BaseModel):
     completion_tokens: int = 0
 
 
+class DataSource(BaseModel):
+    """Where one (subset, split) of the data was read, so a score can be traced to exact data."""
+
+    subset: str
+    split: str
+    location: str = Field(description="Local file path, or the hub dataset id.")
+    hub: str | None = Field(default=None, description="'huggingface' / 'modelscope'; None for a local file.")
+    revision: str | None = Field(default=None, description="Revision asked for; None = the hub's default branch.")
+    resolved_revision: str | None = Field(default=None, description="Commit actually read, where the hub says.")
+
+
 class Report(BaseModel):
     """Everything ``reports/<model>/<bench>.json`` holds."""
 
@@ -82,6 +93,9 @@ class Report(BaseModel):
     benchmark_version: str
     dataset_id: str | None = None
     dataset_revision: str | None = None
+    data_sources: list[DataSource] = Field(
+        default_factory=list, description="Every split read (evaluated and few-shot), with its exact origin."
+    )
     aggregation: str
     repeats: int
     score: float = Field(description="The headline score: the first metric's micro average.")
