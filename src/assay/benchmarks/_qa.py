@@ -54,7 +54,13 @@ class MathAdapter(QuestionAnswerAdapter):
     supported_metrics: ClassVar[tuple[str, ...]] = ("acc",)
 
     def scoring_settings(self) -> dict[str, Any]:
-        return {"extractor": "math_verify_first_match", "compare": "math_equiv"}
+        # "gold_checked_first": an unparseable gold excludes the sample even when the reply has no
+        # answer (earlier reviews scored those 0); part of the fingerprint so they are re-scored.
+        return {
+            "extractor": "math_verify_first_match",
+            "compare": "math_equiv",
+            "unparseable_gold": "gold_checked_first",
+        }
 
     async def score_answer(self, answer: str, sample: Sample) -> Score:
         try:
