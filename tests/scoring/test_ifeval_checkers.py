@@ -195,3 +195,21 @@ def test_text_measurements_match_nltk_conventions() -> None:
     assert word_tokenize('He said "HI." Then left.') == ["He", "said", "``", "HI", ".", "''", "Then", "left", "."]
     assert detect_language("Ceci est une phrase tout à fait ordinaire en français.") == "fr"
     assert detect_language("!!!") is None
+
+
+def test_tokenizers_need_no_nltk_data_lookup_or_download() -> None:
+    """With NLTK's data path empty and its downloader disabled, sentence and word tokenizing still work."""
+    import subprocess
+    import sys
+
+    code = (
+        "import nltk\n"
+        "nltk.data.path.clear()\n"
+        "def refuse(*a, **k): raise SystemExit('nltk.download was called')\n"
+        "nltk.download = refuse\n"
+        "from assay.scoring.ifeval._text import count_sentences, word_tokenize\n"
+        "print(count_sentences('Dr. Smith left. He came back.'), len(word_tokenize('HELLO. A-B NO')))\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == ["2", "4"]
