@@ -179,3 +179,39 @@ def test_bad_record_on_the_command_line_is_one_line_and_exit_2(tmp_path: Path) -
     assert "Traceback" not in run.stderr
     assert len(run.stderr.strip().splitlines()) == 1
     assert "unknown IFEval instruction 'x'" in run.stderr
+
+
+_HUB_KWARG_NAMES = sorted(
+    {"num_highlights", "relation", "num_words", "num_placeholders", "prompt_to_repeat", "num_bullets",
+     "section_spliter", "num_sections", "capital_relation", "capital_frequency", "keywords", "num_paragraphs",
+     "language", "let_relation", "letter", "let_frequency", "end_phrase", "forbidden_words", "keyword",
+     "frequency", "num_sentences", "postscript_marker", "first_word", "nth_paragraph"}
+)  # fmt: skip
+
+
+def test_hub_copy_with_none_padded_kwargs_loads_and_scores_like_the_upstream_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """google/IFEval on the hub lists every kwarg name on every instruction, unused ones as null.
+
+    A local folder laid out like that hub repo is read through the real hub loader
+    (``datasets.load_dataset``), so the code path a user without local files takes is exercised.
+    """
+    monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path / "hf-cache"))
+    upstream = ifeval_cases.load_records(shared_data("ifeval") / "input_data.jsonl")[:20]
+    padded = [
+        {**r, "kwargs": [{name: kw.get(name) for name in _HUB_KWARG_NAMES} for kw in r["kwargs"]]} for r in upstream
+    ]
+    repo = tmp_path / "google-IFEval"
+    write_jsonl(repo / "train.jsonl", padded)
+    (repo / "README.md").write_text(
+        "---\nconfigs:\n- config_name: default\n  data_files:\n  - split: train\n    path: train.jsonl\n---\n"
+    )
+    from_hub = build_adapter("ifeval", {"dataset_id": str(repo)}).load()["default"]
+    from_file = build_adapter("ifeval", {"local_path": str(shared_data("ifeval"))}).load(limit=20)["default"]
+    assert [prompt_of(s) for s in from_hub] == [prompt_of(s) for s in from_file]
+    for hub_sample, file_sample in zip(from_hub, from_file, strict=True):
+        reply = prompt_of(file_sample).upper()
+        args = (hub_sample.metadata["instruction_id_list"], hub_sample.metadata["kwargs"], reply)
+        expected = (file_sample.metadata["instruction_id_list"], file_sample.metadata["kwargs"], reply)
+        assert judge(*args) == judge(*expected)
