@@ -80,6 +80,12 @@ class BenchmarkAdapter(ABC):
     #: Column naming a record's subset when one file holds every subset (a hub snapshot of MMLU-Pro
     #: or SuperGPQA): such a file is read once and each subset keeps its rows. None = one file per subset.
     subset_column: ClassVar[str | None] = None
+    #: The only ``few_shot_num`` values the benchmark defines (its examples are a fixed set), and
+    #: what those examples are, for the error message; None = any number of train-split records.
+    allowed_few_shot_nums: ClassVar[tuple[int, ...] | None] = None
+    few_shot_examples: ClassVar[str] = ""
+    #: File of :data:`BUNDLED_DATA_DIR` holding the fixed few-shot text; None = built from records.
+    fixed_fewshot_file: ClassVar[str | None] = None
 
     def __init__(self, meta: BenchmarkMeta, *, dataset_hub: str = "huggingface", seed: int | None = None) -> None:
         """Use :func:`assay.benchmarks.build_adapter`, which validates ``meta`` against the class."""
@@ -96,9 +102,16 @@ class BenchmarkAdapter(ABC):
     def finalize_meta(cls, meta: BenchmarkMeta, given: frozenset[str]) -> BenchmarkMeta:
         """Adjust the effective meta after the user's ``dataset_args`` (names in ``given``) are applied.
 
-        The default derives the few-shot template from :attr:`few_shot_header` unless the user gave
-        one. Overrides must call ``super()``.
+        The default refuses a ``few_shot_num`` outside :attr:`allowed_few_shot_nums` and derives the
+        few-shot template from :attr:`few_shot_header` unless the user gave one. Overrides must call
+        ``super()``.
         """
+        allowed = cls.allowed_few_shot_nums
+        if allowed is not None and meta.few_shot_num not in allowed:
+            raise UserError(
+                f"{meta.name} supports few_shot_num {' or '.join(map(str, allowed))} ({cls.few_shot_examples}), "
+                f"got {meta.few_shot_num}"
+            )
         if cls.few_shot_header is not None and "few_shot_prompt_template" not in given:
             meta = meta.with_overrides({"few_shot_prompt_template": cls.few_shot_header + meta.prompt_template})
         return meta
@@ -161,9 +174,11 @@ class BenchmarkAdapter(ABC):
     def fewshot_text(self, subset: str) -> str | None:
         """The worked examples placed before each question of ``subset``; None = zero-shot.
 
-        The default renders the first (or seeded random) ``few_shot_num`` records of ``train_split``
-        with :meth:`sample_to_fewshot`; override when the examples are a fixed text instead.
+        The default is the text of :attr:`fixed_fewshot_file` when set, else the first (or seeded
+        random) ``few_shot_num`` records of ``train_split`` rendered with :meth:`sample_to_fewshot`.
         """
+        if self.fixed_fewshot_file is not None:
+            return bundled_text(self.fixed_fewshot_file) if self.meta.few_shot_num else None
         return self._fewshot_from_train_split(subset)
 
     def load_hub_records(self, subset: str, split: str) -> tuple[list[dict[str, Any]], SplitOrigin]:

@@ -225,14 +225,11 @@ class BBHAdapter(QuestionAnswerAdapter):
     """BBH tasks: per-task CoT few-shot prompts, task-type-specific answer extraction."""
 
     supported_metrics: ClassVar[tuple[str, ...]] = ("acc",)
+    allowed_few_shot_nums: ClassVar[tuple[int, ...] | None] = ALLOWED_FEW_SHOT_NUMS
+    few_shot_examples: ClassVar[str] = "the task's official chain-of-thought examples"
 
     @classmethod
     def finalize_meta(cls, meta: BenchmarkMeta, given: frozenset[str]) -> BenchmarkMeta:
-        if meta.few_shot_num not in ALLOWED_FEW_SHOT_NUMS:
-            raise UserError(
-                f"bbh supports few_shot_num 0 or 3 (the task's official chain-of-thought examples), "
-                f"got {meta.few_shot_num}"
-            )
         mode = meta.extra_params.get("answer_extraction")
         if mode not in ANSWER_EXTRACTION_MODES:
             raise UserError(

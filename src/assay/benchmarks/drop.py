@@ -29,7 +29,6 @@ from typing import Any, ClassVar
 from assay.benchmarks._base import BenchmarkAdapter, LocalFile, format_template
 from assay.benchmarks._meta import BenchmarkExample, BenchmarkMeta
 from assay.benchmarks._registry import register_benchmark
-from assay.errors import UserError
 from assay.types import Sample, Score
 
 PROMPT_TEMPLATE = (
@@ -288,11 +287,8 @@ class DROPAdapter(BenchmarkAdapter):
     template_fields: ClassVar[frozenset[str]] = frozenset({"drop_examples", "query"})
     required_template_fields: ClassVar[frozenset[str]] = frozenset({"query"})
 
-    @classmethod
-    def finalize_meta(cls, meta: BenchmarkMeta, given: frozenset[str]) -> BenchmarkMeta:
-        if meta.few_shot_num not in ALLOWED_FEW_SHOT_NUMS:
-            raise UserError(f"drop supports few_shot_num 0 or 3 (its fixed examples), got {meta.few_shot_num}")
-        return super().finalize_meta(meta, given)
+    allowed_few_shot_nums: ClassVar[tuple[int, ...] | None] = ALLOWED_FEW_SHOT_NUMS
+    few_shot_examples: ClassVar[str] = "its fixed examples"
 
     def scoring_settings(self) -> dict[str, Any]:
         return {"extractor": "last_answer_line", "compare": "official_drop_em_f1"}

@@ -25,7 +25,6 @@ from assay.scoring.text_metrics import BLEU_KEYS, ROUGE_KEYS
 from assay.types import ChatMessage, Sample, SampleStatus, Score
 
 #: Metric name -> prefix of the score keys it stands for (EvalScope: bleu-1..4, Rouge-1-R ... Rouge-L-F).
-_METRIC_KEY_PREFIXES = {"BLEU": "bleu", "Rouge": "rouge"}
 _FAMILY_KEYS = {"BLEU": BLEU_KEYS, "Rouge": ROUGE_KEYS}
 #: The report's headline score (EvalScope 1.14's ``primary_metric``: ROUGE-L recall, mean).
 HEADLINE_KEY = "Rouge-L-R"
@@ -107,8 +106,7 @@ class GeneralQAAdapter(QuestionAnswerAdapter):
         scores = await asyncio.to_thread(text_similarity, answer, references)
         values: dict[str, float] = {}
         for metric in self.meta.metric_list:
-            prefix = _METRIC_KEY_PREFIXES[metric]
-            found = {key: value for key, value in scores.items() if key.lower().startswith(prefix)}
+            found = {key: scores[key] for key in _FAMILY_KEYS[metric] if key in scores}
             if not found:
                 return Score(
                     status=SampleStatus.EXCLUDED,

@@ -22,23 +22,20 @@ import hashlib
 import random
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
-from assay.benchmarks._base import LocalFile, SplitOrigin, bundled_text
+from assay.benchmarks._base import LocalFile, SplitOrigin
 from assay.benchmarks._commonsense_mcq_base import commonsense_meta
 from assay.benchmarks._mcq import SINGLE_ANSWER_TEMPLATE_COT, MultipleChoiceAdapter
-from assay.benchmarks._meta import BenchmarkExample, BenchmarkMeta
+from assay.benchmarks._meta import BenchmarkExample
 from assay.benchmarks._registry import register_benchmark
 from assay.datasets import load_hub_split
-from assay.errors import UserError
 from assay.scoring.extract import choice_label
 from assay.types import Sample
 
 #: The original release keeps the diamond set as a configuration of its Hugging Face dataset.
 _HF_DATASET, _HF_CONFIG = "Idavidrein/gpqa", "gpqa_diamond"
 _INCORRECT = ("Incorrect Answer 1", "Incorrect Answer 2", "Incorrect Answer 3")
-#: EvalScope allows exactly these: zero-shot, or its five fixed examples.
-ALLOWED_FEW_SHOT_NUMS = (0, 5)
 FIVE_SHOT_FILE = "gpqa_diamond_5shot.txt"
 
 
@@ -95,18 +92,10 @@ def shuffled_options(record: Mapping[str, Any]) -> tuple[list[str], str]:
 class GPQADiamondAdapter(MultipleChoiceAdapter):
     """Options built from the answer columns and shuffled per question (EvalScope's order)."""
 
-    @classmethod
-    def finalize_meta(cls, meta: BenchmarkMeta, given: frozenset[str]) -> BenchmarkMeta:
-        if meta.few_shot_num not in ALLOWED_FEW_SHOT_NUMS:
-            raise UserError(
-                f"gpqa_diamond supports few_shot_num 0 or 5 (EvalScope's fixed five worked examples), "
-                f"got {meta.few_shot_num}"
-            )
-        return super().finalize_meta(meta, given)
-
-    def fewshot_text(self, subset: str) -> str | None:
-        # A fixed text, not records of a train split (GPQA's train split is the evaluated one).
-        return bundled_text(FIVE_SHOT_FILE) if self.meta.few_shot_num else None
+    # A fixed text, not records of a train split (GPQA's train split is the evaluated one).
+    allowed_few_shot_nums: ClassVar[tuple[int, ...] | None] = (0, 5)
+    few_shot_examples: ClassVar[str] = "EvalScope's fixed five worked examples"
+    fixed_fewshot_file: ClassVar[str | None] = FIVE_SHOT_FILE
 
     def local_candidates(self, root: Path, subset: str, split: str) -> list[LocalFile]:
         return [LocalFile(root / "gpqa_diamond.csv"), *super().local_candidates(root, subset, split)]

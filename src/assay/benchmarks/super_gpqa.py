@@ -24,19 +24,17 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
-from assay.benchmarks._base import LocalFile, bundled_text
+from assay.benchmarks._base import LocalFile
 from assay.benchmarks._commonsense_mcq_base import commonsense_meta
 from assay.benchmarks._knowledge_mcq_base import GroupedHubMixin
 from assay.benchmarks._mcq import SINGLE_ANSWER_TEMPLATE_COT, MultipleChoiceAdapter
-from assay.benchmarks._meta import BenchmarkExample, BenchmarkMeta
+from assay.benchmarks._meta import BenchmarkExample
 from assay.benchmarks._registry import register_benchmark
 from assay.datasets import SUPPORTED_SUFFIXES
 from assay.errors import UserError
 from assay.scoring.extract import choice_label
 from assay.types import Sample, Score
 
-#: EvalScope allows exactly these: zero-shot, or its five fixed examples.
-ALLOWED_FEW_SHOT_NUMS = (0, 5)
 FIVE_SHOT_FILE = "super_gpqa_5shot.txt"
 
 #: Field (the subset) -> discipline (its report category), EvalScope's ``SUBSET_MAPPING``.
@@ -209,17 +207,9 @@ class SuperGPQAAdapter(GroupedHubMixin, MultipleChoiceAdapter):
     subset_column: ClassVar[str | None] = "field"
     supported_metrics: ClassVar[tuple[str, ...]] = ("acc",)
 
-    @classmethod
-    def finalize_meta(cls, meta: BenchmarkMeta, given: frozenset[str]) -> BenchmarkMeta:
-        if meta.few_shot_num not in ALLOWED_FEW_SHOT_NUMS:
-            raise UserError(
-                f"super_gpqa supports few_shot_num 0 or 5 (EvalScope's fixed five worked examples), "
-                f"got {meta.few_shot_num}"
-            )
-        return super().finalize_meta(meta, given)
-
-    def fewshot_text(self, subset: str) -> str | None:
-        return bundled_text(FIVE_SHOT_FILE) if self.meta.few_shot_num else None
+    allowed_few_shot_nums: ClassVar[tuple[int, ...] | None] = (0, 5)
+    few_shot_examples: ClassVar[str] = "EvalScope's fixed five worked examples"
+    fixed_fewshot_file: ClassVar[str | None] = FIVE_SHOT_FILE
 
     def scoring_settings(self) -> dict[str, Any]:
         return {**super().scoring_settings(), "few_shot_extraction": bool(self.meta.few_shot_num)}
