@@ -3,25 +3,181 @@
 Every stage speaks these types, so a benchmark never sees HTTP details and a model backend never
 sees scoring details. They are pydantic models because every one of them is written to (and read
 back from) the JSONL journal: validation on read is what lets a resumed run trust its cache.
+
+A message's content is plain text or a list of parts (text and images), and a conversation can hold
+tool calls and tool results, so vision-language and function-calling benchmarks use the same types.
+Images are journaled as references (their SHA-256 and where they came from), never as bytes.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import mimetypes
 from enum import Enum
-from typing import Any, ClassVar, Literal
+from pathlib import Path
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-Role = Literal["system", "user", "assistant"]
+Role = Literal["system", "user", "assistant", "tool"]
+
+
+class TextPart(BaseModel):
+    """A piece of text inside a message whose content is a list of parts."""
+
+    model_config = ConfigDict(frozen=True)
+
+    type: Literal["text"] = "text"
+    text: str
+
+
+class ImagePart(BaseModel):
+    """An image inside a message: a file, a URL, or bytes a dataset holds in memory.
+
+    Only a reference reaches the journal (``source`` and ``sha256``); ``data`` is never serialised.
+    ``sha256`` is computed once, when the part is made, from the bytes (from the URL text for a
+    remote ``http(s)`` image, which the server fetches itself), so fingerprints hash an image once.
+
+    Example:
+        >>> part = ImagePart(source="pixel.png#0", data=b"\\x89PNG...")
+        >>> part.model_dump(mode="json")["sha256"][:12], "data" in part.model_dump()
+        ('20bb52267be3', False)
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    type: Literal["image"] = "image"
+    source: str = Field(
+        description="Where the image is: a file path, an http(s) or data: URL, or a dataset location "
+        "(`<file>#<row>/<column>`) for bytes held in `data`."
+    )
+    sha256: str = Field("", description="SHA-256 of the image bytes (of the URL for a remote image).")
+    mime_type: str | None = Field(None, description="`image/png` ...; guessed from the bytes or name when unset.")
+    detail: Literal["auto", "low", "high"] | None = Field(None, description="OpenAI's image `detail` hint.")
+    data: bytes | None = Field(None, exclude=True, repr=False, description="The bytes, when held in memory.")
+
+    @model_validator(mode="after")
+    def _hash_once(self) -> ImagePart:
+        if not self.sha256:
+            raw = self.load_bytes()
+            digest = hashlib.sha256(raw if raw is not None else self.source.encode("utf-8")).hexdigest()
+            object.__setattr__(self, "sha256", digest)
+        if self.mime_type is None:
+            object.__setattr__(self, "mime_type", _guess_mime(self.data, self.source))
+        return self
+
+    @property
+    def is_remote(self) -> bool:
+        """An http(s) URL: sent as it is, for the server to fetch."""
+        return self.source.startswith(("http://", "https://"))
+
+    def load_bytes(self) -> bytes | None:
+        """The image bytes (None for a remote URL).
+
+        Raises:
+            FileNotFoundError: ``source`` is a path that does not exist and no ``data`` is held.
+        """
+        if self.data is not None:
+            return self.data
+        if self.is_remote:
+            return None
+        if self.source.startswith("data:"):
+            return base64.b64decode(self.source.partition(",")[2])
+        return Path(self.source).read_bytes()
+
+    def url(self) -> str:
+        """What an OpenAI ``image_url`` part carries: the remote URL, or a ``data:`` URL of the bytes."""
+        if self.is_remote or self.source.startswith("data:"):
+            return self.source
+        raw = self.load_bytes() or b""
+        return f"data:{self.mime_type or 'image/png'};base64,{base64.b64encode(raw).decode('ascii')}"
+
+
+ContentPart = Annotated[TextPart | ImagePart, Field(discriminator="type")]
+
+
+class ToolCall(BaseModel):
+    """One function call the model asked for (OpenAI ``tool_calls[i]``, fragments already joined)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str = Field(description="Call id the tool result refers back to.")
+    name: str = Field(description="Function name.")
+    arguments: str = Field(description="Arguments as the model wrote them: JSON text, not parsed or checked.")
+
+
+class ToolInfo(BaseModel):
+    """A function the model may call (OpenAI ``tools[i].function``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    description: str = ""
+    parameters: dict[str, Any] = Field(
+        default_factory=lambda: {"type": "object", "properties": {}}, description="JSON Schema of the arguments."
+    )
+
+
+#: ``auto`` / ``none`` / ``required``, or the name of the one function the model must call.
+ToolChoice = str
 
 
 class ChatMessage(BaseModel):
-    """One chat turn, as the OpenAI Chat Completions API defines it."""
+    """One chat turn, as the OpenAI Chat Completions API defines it.
+
+    Example:
+        >>> ChatMessage(role="user", content=[TextPart(text="What is drawn?"), TextPart(text="Be brief.")]).text
+        'What is drawn?\\nBe brief.'
+    """
 
     model_config = ConfigDict(frozen=True)
 
     role: Role
-    content: str
+    content: str | list[ContentPart]
+    tool_calls: list[ToolCall] | None = Field(None, description="Calls an assistant turn made.")
+    tool_call_id: str | None = Field(None, description="The call a `tool` turn answers.")
+
+    @property
+    def text(self) -> str:
+        """The message's text: the content itself, or its text parts joined by newlines."""
+        if isinstance(self.content, str):
+            return self.content
+        return "\n".join(part.text for part in self.content if isinstance(part, TextPart))
+
+    @property
+    def images(self) -> list[ImagePart]:
+        """The image parts, in order."""
+        if isinstance(self.content, str):
+            return []
+        return [part for part in self.content if isinstance(part, ImagePart)]
+
+
+def messages_json(input: list[ChatMessage] | str) -> list[dict[str, Any]] | str:
+    """A prompt as the journal and fingerprints hold it: images as references, unset fields left out.
+
+    Plain-text messages dump exactly as ``{"role", "content"}``, so adding image and tool fields
+    did not change the fingerprint of any text-only prompt.
+    """
+    if isinstance(input, str):
+        return input
+    return [message.model_dump(mode="json", exclude_none=True) for message in input]
+
+
+def _guess_mime(data: bytes | None, source: str) -> str | None:
+    head = data[:12] if data else b""
+    for magic, mime in _MAGIC:
+        if head.startswith(magic):
+            return mime
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    if source.startswith("data:"):
+        return source[5:].partition(";")[0] or None
+    guessed, _ = mimetypes.guess_type(source.partition("#")[0])
+    return guessed
+
+
+_MAGIC = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"), (b"GIF8", "image/gif"))
 
 
 class GenerateConfig(BaseModel):
@@ -101,6 +257,8 @@ class ModelOutput(BaseModel):
     ttft_s: float | None = Field(None, description="Time to first token of a streamed answer, seconds.")
     attempts: int = Field(1, description="HTTP attempts made, retries included.")
     error: str | None = None
+    tool_calls: list[ToolCall] | None = Field(None, description="Functions the model asked to call.")
+    embedding: list[float] | None = Field(None, description="The vector of an embed request.")
     option_scores: list[OptionScore] | None = Field(
         None, description="Per-option log-likelihoods when a multiple-choice item was scored that way."
     )
@@ -117,6 +275,8 @@ class Sample(BaseModel):
     input: list[ChatMessage] | str = Field(description="Chat messages, or a raw prompt for completions.")
     target: str | list[str] = Field(description="Gold answer(s): a letter for MCQ, a value for math.")
     choices: list[str] | None = Field(None, description="Option texts of a multiple-choice item.")
+    tools: list[ToolInfo] | None = Field(None, description="Functions the model may call while answering.")
+    tool_choice: ToolChoice | None = Field(None, description="`auto`, `none`, `required` or a function name.")
     subset: str = "default"
     metadata: dict[str, Any] = Field(default_factory=dict)
 

@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 
 from assay.config import mask_secrets
-from assay.types import GenerateConfig, Sample
+from assay.types import GenerateConfig, Sample, messages_json
 
 #: model_args keys that only affect transport.
 _TRANSPORT_MODEL_ARGS = frozenset({"max_connections", "verify_ssl", "timeout"})
@@ -35,7 +35,7 @@ def prediction_fingerprint(
     payload = {
         "run": identity,
         "benchmark_version": benchmark_version,
-        "input": sample.model_dump(mode="json")["input"],
+        "input": messages_json(sample.input),
         "generation": config.sampling_dict(),
     }
     return hashlib.sha256(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)).hexdigest()[:20]

@@ -33,7 +33,7 @@ from assay.engine.progress import RunProgress
 from assay.errors import UserError
 from assay.models import ModelAPI, get_model_api
 from assay.report.model import Report, Timing
-from assay.types import ModelOutput, SampleStatus, Score
+from assay.types import ModelOutput, SampleStatus, Score, messages_json
 
 logger = logging.getLogger("assay")
 
@@ -200,7 +200,7 @@ def _prediction_record(config: TaskConfig, item: WorkItem, output: ModelOutput) 
         "subset": item.subset.name,
         "fingerprint": item.fingerprint,
         "model": config.model_id,
-        "input": item.sample.model_dump(mode="json")["input"],
+        "input": messages_json(item.sample.input),
         "target": item.sample.target,
         "output": output.model_dump(mode="json", exclude_none=True),
         "time": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),

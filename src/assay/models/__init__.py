@@ -1,11 +1,21 @@
-"""Model backends: the :class:`ModelAPI` protocol and its registry."""
+"""Model backends: the :class:`ModelAPI` protocol, the request-kind protocols, and the registry."""
 
 from assay.models._api import (
+    EmbeddingModel,
     LoglikelihoodModel,
     ModelAPI,
+    ToolCallingModel,
     get_model_api,
     register_model_api,
     registered_model_apis,
 )
 
-__all__ = ["LoglikelihoodModel", "ModelAPI", "get_model_api", "register_model_api", "registered_model_apis"]
+__all__ = [
+    "EmbeddingModel",
+    "LoglikelihoodModel",
+    "ModelAPI",
+    "ToolCallingModel",
+    "get_model_api",
+    "register_model_api",
+    "registered_model_apis",
+]

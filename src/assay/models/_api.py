@@ -1,16 +1,21 @@
 """The model interface every backend implements, and the registry that finds backends by name.
 
-The interface is deliberately tiny (one async method plus ``aclose``): the engine owns concurrency,
-journaling and scoring, so a backend only turns messages into a :class:`~assay.types.ModelOutput`.
+The interface is deliberately tiny (one async method plus ``check`` and ``aclose``): the engine owns
+concurrency, journaling and scoring, so a backend only turns messages into a
+:class:`~assay.types.ModelOutput`. Three request kinds exist, and the engine sends each to the
+protocol that serves it: ``generate`` (:class:`ModelAPI`), log-likelihoods of given continuations
+(:class:`LoglikelihoodModel`) and embeddings (:class:`EmbeddingModel`). A backend that can call
+functions sets ``supports_tools = True`` and accepts ``tools`` / ``tool_choice`` keywords in
+``generate``; the engine passes them only for samples that carry tools.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Protocol, TypeVar, runtime_checkable
 
 from assay.registry import Registry
-from assay.types import ChatMessage, GenerateConfig, ModelOutput
+from assay.types import ChatMessage, GenerateConfig, ModelOutput, ToolChoice, ToolInfo
 
 
 @runtime_checkable
@@ -61,6 +66,33 @@ class LoglikelihoodModel(Protocol):
         ``context`` is prepared as for :meth:`ModelAPI.generate` (chat messages go through the chat
         template with the assistant turn opened), so a continuation is what the model would reply.
         """
+        ...
+
+
+@runtime_checkable
+class ToolCallingModel(Protocol):
+    """A backend whose ``generate`` can offer the model functions to call (``supports_tools = True``)."""
+
+    supports_tools: bool
+
+    async def generate(
+        self,
+        input: list[ChatMessage] | str,
+        config: GenerateConfig,
+        *,
+        tools: Sequence[ToolInfo] | None = None,
+        tool_choice: ToolChoice | None = None,
+    ) -> ModelOutput:
+        """Answer one prompt; the reply may hold ``tool_calls`` instead of (or besides) text."""
+        ...
+
+
+@runtime_checkable
+class EmbeddingModel(Protocol):
+    """A backend that turns text into a vector (embedding models behind ``/v1/embeddings``)."""
+
+    async def embed(self, text: str, config: GenerateConfig) -> ModelOutput:
+        """The embedding of ``text`` in ``ModelOutput.embedding`` (``error`` set when every attempt failed)."""
         ...
 
 
