@@ -19,9 +19,10 @@ from typing import Any, ClassVar
 import orjson
 
 from assay.errors import UserError
+from assay.models.openai_stream import error_message
 from assay.perf._records import Outcome, ParsedResponse, RequestRecord
 from assay.perf.apis._body import encode_json, json_headers, prompt_token_ids
-from assay.perf.apis._openai_parse import error_message, http_error_reason
+from assay.perf.apis._openai_parse import http_error_reason
 from assay.perf.arguments import PerfArguments
 from assay.perf.datasets._base import content_text
 from assay.perf.plugins import Prompt, register_api
