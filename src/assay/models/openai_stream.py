@@ -7,9 +7,7 @@ so they cannot disagree on what a response said. What counts follows EvalScope's
 
 * content is ``delta.content`` / ``message.content``, else a completions ``text``; reasoning is
   ``reasoning_content`` or ``reasoning``; both are kept per choice ``index`` (n > 1);
-* tool calls are assembled per choice from their fragments, joined by the tool call's ``index``:
-  the first ``id`` wins, the name is set once (a server that repeats it whole is not doubled),
-  the ``arguments`` pieces are concatenated;
+* tool calls are assembled per choice from their fragments (:mod:`~assay.models.openai_tool_calls`);
 * an *output event* carries non-empty content, reasoning or a tool-call fragment; the role-only
   first chunk, empty deltas, the ``finish_reason`` chunk and the usage-only chunk are not;
 * tokens per output event: 1, unless the server says otherwise, through ``logprobs`` entries or
@@ -39,6 +37,7 @@ from typing import Any
 
 import orjson
 
+from assay.models.openai_tool_calls import ToolCallAssembler
 from assay.models.sse import SseDecoder
 from assay.types import ToolCall
 
@@ -96,17 +95,6 @@ class OpenAIReply:
         return "".join(self.reasoning[i] for i in sorted(self.reasoning))
 
 
-class _CallParts:
-    """One tool call being assembled from its fragments."""
-
-    __slots__ = ("arguments", "id", "name")
-
-    def __init__(self) -> None:
-        self.id = ""
-        self.name = ""
-        self.arguments: list[str] = []
-
-
 class OpenAIStreamReader(SseDecoder):
     """Reads an SSE answer incrementally: :meth:`feed` each chunk as it arrives, then :meth:`finish`.
 
@@ -136,7 +124,7 @@ class OpenAIStreamReader(SseDecoder):
         super().__init__()
         self._texts: dict[int, list[str]] = {}
         self._reasoning: dict[int, list[str]] = {}
-        self._calls: dict[int, dict[int, _CallParts]] = {}
+        self._calls: dict[int, ToolCallAssembler] = {}
         self._finish_reasons: dict[int, str] = {}
         #: Usage came with the first output event: cumulative counts give tokens per event.
         self._continuous_usage = False
@@ -255,44 +243,10 @@ class OpenAIStreamReader(SseDecoder):
             output = True
         calls = delta.get("tool_calls")
         if calls and type(calls) is list:
-            calls_of_choice = self._calls.get(index)
-            if calls_of_choice is None:
-                calls_of_choice = self._calls[index] = {}
-            output = self._read_tool_calls(calls_of_choice, calls, whole_body) or output
-        return output
-
-    def _read_tool_calls(self, parts: dict[int, _CallParts], fragments: list[Any], whole_body: bool) -> bool:
-        """Add tool-call fragments of one choice; True when one carried a name or arguments (output)."""
-        output = False
-        for position, fragment in enumerate(fragments):
-            if type(fragment) is not dict:
-                continue
-            call_id = fragment.get("id")
-            call_id = call_id if type(call_id) is str else ""
-            number = position if whole_body else fragment.get("index")
-            if type(number) is not int:
-                # A server that leaves the index out: a new id starts a call, else the last one goes on.
-                known = call_id == "" or any(p.id == call_id for p in parts.values())
-                number = max(parts, default=0) if known and parts else len(parts)
-            call = parts.get(number)
-            if call is None:
-                call = parts[number] = _CallParts()
-            if call_id and not call.id:
-                call.id = call_id
-            function = fragment.get("function")
-            if type(function) is not dict:
-                continue
-            name = function.get("name")
-            if type(name) is str and name:
-                if name != call.name:  # set once; a server that repeats it whole is not doubled
-                    call.name += name
-                output = True
-            arguments = function.get("arguments")
-            if type(arguments) in (dict, list):  # some servers send the object, not its JSON text
-                arguments = orjson.dumps(arguments).decode()
-            if type(arguments) is str and arguments:
-                call.arguments.append(arguments)
-                output = True
+            assembler = self._calls.get(index)
+            if assembler is None:
+                assembler = self._calls[index] = ToolCallAssembler()
+            output = assembler.add(calls, whole_body) or output
         return output
 
     def _event_tokens(self, before: int | None, logprob_tokens: int, whole_body: bool) -> int:
@@ -308,12 +262,7 @@ class OpenAIStreamReader(SseDecoder):
         self.failure = ReadFailure(kind, reason, message, code)
 
     def _reply(self) -> OpenAIReply:
-        tool_calls = {}
-        for index, calls in self._calls.items():
-            if calls:
-                tool_calls[index] = [
-                    ToolCall(id=c.id, name=c.name, arguments="".join(c.arguments)) for _, c in sorted(calls.items())
-                ]
+        tool_calls = {index: calls.calls() for index, calls in self._calls.items() if calls}
         # Positional: this runs once per eval request, and keyword construction costs twice as much.
         return OpenAIReply(
             _joined(self._texts),
