@@ -286,9 +286,9 @@ def test_echo_replies_with_the_last_user_message_or_prompt() -> None:
 
 def test_extra_fields_and_multimodal_text_parts_are_accepted(srv: ServerHandle) -> None:
     content = [
-        {"type": "text", "text": "capital of "},
+        {"type": "text", "text": "What is the capital of France?"},
         {"type": "image_url", "image_url": {"url": "x"}},
-        {"type": "text", "text": "France"},
+        {"type": "text", "text": "One sentence."},
     ]
     body = chat("", top_k=5, n=1, seed=3, chat_template_kwargs={"enable_thinking": False}, temperature=0)
     body["messages"][0]["content"] = content

@@ -1,4 +1,4 @@
-"""The mock server itself: HTTP routing, the request counters, timing and fault delivery.
+"""The mock server itself: HTTP routing, timing and fault delivery.
 
 Timing model, for a request arriving at ``t0`` whose reply has ``n`` tokens: streamed token ``i``
 is written at ``t0 + ttft + i * itl`` (absolute deadlines, so sleep error never accumulates) and a
@@ -13,7 +13,6 @@ import asyncio
 import hashlib
 import time
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, field
 from types import TracebackType
 from typing import IO, Any
 
@@ -22,6 +21,7 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from assay.testing._config import ServerConfig
+from assay.testing._embeddings import EMBEDDINGS, EMBEDDINGS_PATH, EmbeddingRequest, EmbeddingsEndpoint
 from assay.testing._faults import Fault, FaultInjector
 from assay.testing._protocol import (
     CHAT,
@@ -34,10 +34,11 @@ from assay.testing._protocol import (
     GenerationRequest,
     error_body,
 )
-from assay.testing._rules import ReplyPlan, Rule, RuleSet, count_tokens, parse_rules, plan_reply
+from assay.testing._rules import PlannedCall, ReplyPlan, Rule, RuleSet, count_tokens, parse_rules, plan_reply
+from assay.testing._stamping import StampingRequestHandler, StampingServer, Trace, sleep_until
+from assay.testing._stats import OUTCOMES, Stats
 
-OUTCOMES = ("ok", "429", "500", "hang", "truncate", "malformed", "401", "400", "404")
-"""Keys of ``by_outcome`` in :meth:`MockServer.stats`; every counted request lands in exactly one."""
+__all__ = ["OUTCOMES", "MockServer", "prompt_key"]
 
 _JSON = "application/json"
 _SHUTDOWN_GRACE_S = 0.5  # stop() cuts in-flight streams and hangs after this; it is a test server
@@ -55,91 +56,6 @@ def prompt_key(text: str) -> str:
     the text they sent to look up how often the server saw it, e.g. to count retries.
     """
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
-
-
-class _Stats:
-    """Request counters of the generation endpoints; touched only on the server's loop, so no lock."""
-
-    def __init__(self) -> None:
-        self.reset()
-
-    def reset(self) -> None:
-        self.requests_total = 0
-        self.by_endpoint = {CHAT_PATH: 0, COMPLETIONS_PATH: 0}
-        self.by_outcome = dict.fromkeys(OUTCOMES, 0)
-        self.prompt_counts: dict[str, int] = {}
-
-    def snapshot(self) -> dict[str, Any]:
-        return {
-            "requests_total": self.requests_total,
-            "by_endpoint": dict(self.by_endpoint),
-            "by_outcome": dict(self.by_outcome),
-            "prompt_counts": dict(self.prompt_counts),
-        }
-
-
-class _StampingRequestHandler(web.RequestHandler):
-    """aiohttp's connection protocol, noting when each request's first bytes arrive.
-
-    One request at a time per connection (clients do not pipeline), so "first bytes since the
-    handler last took the stamp" is the arrival of the current request.
-    """
-
-    arrival_ns = 0
-
-    def data_received(self, data: bytes) -> None:
-        if not self.arrival_ns:
-            self.arrival_ns = time.perf_counter_ns()
-        super().data_received(data)
-
-    def take_arrival(self, fallback_ns: int) -> int:
-        arrival, self.arrival_ns = self.arrival_ns, 0
-        return arrival if 0 < arrival <= fallback_ns else fallback_ns
-
-
-class _StampingServer(web.Server):
-    """A low-level aiohttp server whose connections stamp request arrival (see above)."""
-
-    def __call__(self) -> web.RequestHandler:
-        return _StampingRequestHandler(self, loop=self._loop, **self._kwargs)
-
-
-@dataclass(slots=True)
-class _Trace:
-    """One line of the ``record_path`` file. Times are ``time.perf_counter_ns()`` except *_unix_ns.
-
-    ``arrival_ns`` is when the request's first bytes reached the server process (the connection's
-    ``data_received``), not when its handler got to run: under a burst of simultaneous requests the
-    handlers start one after another, and that queueing belongs to the server's timing, not to the
-    client's. The server also schedules its TTFT from this instant. ``chunk_ns`` has
-    one entry per streamed token chunk (one for a non-streamed body); chunks written together share
-    a timestamp. ``first_byte_unix_ns`` anchors the perf-counter times to the wall clock.
-    """
-
-    endpoint: str
-    arrival_ns: int
-    request_id: str = ""
-    outcome: str = ""
-    stream: bool = False
-    first_byte_ns: int | None = None
-    first_byte_unix_ns: int | None = None
-    chunk_ns: list[int] = field(default_factory=list)
-
-    def sent(self, chunks: int = 1) -> None:
-        now = time.perf_counter_ns()
-        if self.first_byte_ns is None:
-            self.first_byte_ns = now
-            self.first_byte_unix_ns = time.time_ns()
-        self.chunk_ns.extend([now] * chunks)
-
-
-async def _sleep_until(deadline: float) -> None:
-    """Sleep until ``time.perf_counter()`` reaches ``deadline``.
-
-    Loops because uvloop rounds timers to whole milliseconds and can wake up to 0.5 ms early.
-    """
-    while (remaining := deadline - time.perf_counter()) > 0:
-        await asyncio.sleep(remaining)
 
 
 def _drop(request: web.BaseRequest) -> None:
@@ -165,7 +81,7 @@ class MockServer:
         self.config = cfg = config or ServerConfig()
         self._rules = RuleSet(cfg.rules)
         self._faults = FaultInjector(cfg.fault_probabilities(), cfg.seed)
-        self._stats = _Stats()
+        self._stats = Stats()
         self._auth = None if cfg.api_key is None else f"Bearer {cfg.api_key}"
         self._ttft_s = cfg.ttft_ms / 1000
         self._itl_s = cfg.itl_ms / 1000
@@ -179,6 +95,7 @@ class MockServer:
         self._routes: dict[tuple[str, str], _Handler] = {
             ("POST", CHAT_PATH): self._chat,
             ("POST", COMPLETIONS_PATH): self._completions,
+            ("POST", EMBEDDINGS_PATH): self._embeddings,
             ("GET", "/v1/models"): self._models,
             ("GET", "/health"): self._health,
             ("GET", "/admin/stats"): self._admin_stats,
@@ -203,7 +120,7 @@ class MockServer:
             OSError: the address could not be bound.
         """
         # handler_cancellation: a client that gives up cancels its handler, as vLLM aborts the request.
-        low_level = _StampingServer(self._dispatch, handler_cancellation=True, access_log=None)
+        low_level = StampingServer(self._dispatch, handler_cancellation=True, access_log=None)
         runner = web.ServerRunner(low_level, shutdown_timeout=_SHUTDOWN_GRACE_S)
         await runner.setup()
         try:
@@ -253,13 +170,18 @@ class MockServer:
         self._rules = RuleSet(rules)
 
     def stats(self) -> dict[str, Any]:
-        """Counters of the generation endpoints (``/v1/models`` and ``/admin`` are not counted).
+        """Counters of the answering endpoints (``/v1/models`` and ``/admin`` are not counted).
 
         Returns:
             ``{"requests_total": int, "by_endpoint": {path: int}, "by_outcome": {outcome: int},
-            "prompt_counts": {prompt_key(question): int}}``. Every counted request has exactly one
-            outcome (see :data:`OUTCOMES`); ``prompt_counts`` includes faulted requests, so a
-            retried question shows how often it was asked.
+            "prompt_counts": {prompt_key(question): int}, "images": [...], "tools": [...]}``.
+            Every counted request has exactly one outcome (see :data:`OUTCOMES`); ``prompt_counts``
+            includes faulted requests, so a retried question shows how often it was asked.
+            ``by_endpoint`` lists ``/v1/embeddings`` once it was asked. ``images`` has one entry
+            per chat request that carried ``image_url`` parts, in arrival order:
+            ``{"prompt_key": ..., "images": [...]}`` with the SHA-256 (hex) of each ``data:`` URL's
+            decoded bytes, or the URL itself for a remote image. ``tools`` has one entry per
+            request that carried ``tools``: ``{"prompt_key", "tools" (as sent), "tool_choice"}``.
         """
         return self._stats.snapshot()
 
@@ -282,14 +204,17 @@ class MockServer:
     async def _completions(self, request: web.BaseRequest) -> web.StreamResponse:
         return await self._generate(request, COMPLETIONS)
 
-    async def _generate(self, request: web.BaseRequest, endpoint: Endpoint) -> web.StreamResponse:
+    async def _embeddings(self, request: web.BaseRequest) -> web.StreamResponse:
+        return await self._generate(request, EMBEDDINGS)
+
+    async def _generate(self, request: web.BaseRequest, endpoint: Endpoint | EmbeddingsEndpoint) -> web.StreamResponse:
         start_ns = time.perf_counter_ns()
         protocol = request.protocol
-        stamping = protocol if isinstance(protocol, _StampingRequestHandler) else None
+        stamping = protocol if isinstance(protocol, StampingRequestHandler) else None
         if stamping is not None:
             start_ns = stamping.take_arrival(start_ns)
         record = self._record
-        trace = None if record is None else _Trace(endpoint=endpoint.path, arrival_ns=start_ns)
+        trace = None if record is None else Trace(endpoint=endpoint.path, arrival_ns=start_ns)
         try:
             return await self._answer(request, endpoint, start_ns / 1e9, trace)
         finally:
@@ -301,18 +226,17 @@ class MockServer:
                 record.write(orjson.dumps(trace) + b"\n")
                 record.flush()
 
-    def _count(self, outcome: str, trace: _Trace | None) -> None:
+    def _count(self, outcome: str, trace: Trace | None) -> None:
         self._stats.by_outcome[outcome] += 1
         if trace is not None:
             trace.outcome = outcome
 
     async def _answer(
-        self, request: web.BaseRequest, endpoint: Endpoint, start: float, trace: _Trace | None
+        self, request: web.BaseRequest, endpoint: Endpoint | EmbeddingsEndpoint, start: float, trace: Trace | None
     ) -> web.StreamResponse:
-        """Check, count, draw a fault, then answer or fail one generation request."""
+        """Check, count, draw a fault, then answer or fail one request."""
         stats = self._stats
-        stats.requests_total += 1
-        stats.by_endpoint[endpoint.path] += 1
+        stats.count_request(endpoint.path)
         if self._auth is not None and request.headers.get("Authorization") != self._auth:
             self._count("401", trace)
             return _json(_UNAUTHORIZED, 401)
@@ -322,8 +246,7 @@ class MockServer:
         except BadRequest as exc:
             self._count(str(exc.status), trace)
             return _json(error_body(str(exc), "invalid_request_error", exc.code), exc.status)
-        key = prompt_key(req.question)
-        stats.prompt_counts[key] = stats.prompt_counts.get(key, 0) + 1
+        stats.note_prompt(prompt_key(req.question), req if isinstance(req, GenerationRequest) else None)
         fault = self._faults.draw()
         self._count("ok" if fault is None else fault.value, trace)
         if fault is Fault.RATE_LIMIT:
@@ -333,7 +256,10 @@ class MockServer:
             return _json(_SERVER_ERROR, 500)
         if fault is Fault.HANG:
             return await self._hang(request)
-        return await self._reply(request, endpoint, req, model, start, fault, trace)
+        if isinstance(req, GenerationRequest) and isinstance(endpoint, Endpoint):
+            return await self._reply(request, endpoint, req, model, start, fault, trace)
+        assert isinstance(req, EmbeddingRequest)  # the only other kind of request
+        return await self._send_json(request, EMBEDDINGS.body(req, model), 1, start, fault, trace)
 
     async def _reply(
         self,
@@ -343,14 +269,14 @@ class MockServer:
         model: str,
         start: float,
         fault: Fault | None,
-        trace: _Trace | None,
+        trace: Trace | None,
     ) -> web.StreamResponse:
         """Plan the reply and send it on schedule, truncated or malformed if that fault was drawn."""
         self._next_id += 1
         request_id = f"{endpoint.id_prefix}{self._next_id}"
         if trace is not None:
             trace.request_id, trace.stream = request_id, req.stream
-        plan = self._plan(req, endpoint)
+        plan = self._plan(req, endpoint, request_id)
         prompt_tokens = count_tokens(req.prompt_text)
         usage = {
             "prompt_tokens": prompt_tokens,
@@ -378,13 +304,19 @@ class MockServer:
             raise BadRequest(f"The model `{requested}` does not exist.", 404, "model_not_found")
         return requested
 
-    def _plan(self, req: GenerationRequest, endpoint: Endpoint) -> ReplyPlan:
+    def _plan(self, req: GenerationRequest, endpoint: Endpoint, request_id: str) -> ReplyPlan:
         rule = self._rules.match(req.question)
+        calls: list[PlannedCall] = []
         if rule is not None:
             content, reasoning = rule.reply, (rule.reasoning if endpoint.chat else None)
+            if endpoint.chat and rule.tool_calls:
+                calls = [
+                    PlannedCall(f"call-{request_id}-{i}", call.name, call.arguments)
+                    for i, call in enumerate(rule.tool_calls)
+                ]
         else:
             content, reasoning = (req.question if self.config.echo else self.config.default_reply), None
-        return plan_reply(content, reasoning, stop=req.stop, max_tokens=req.max_tokens)
+        return plan_reply(content, reasoning, stop=req.stop, max_tokens=req.max_tokens, tool_calls=calls)
 
     async def _hang(self, request: web.BaseRequest) -> web.StreamResponse:
         """Send nothing, not even headers, for ``hang_s``, then close: every client timeout can fire.
@@ -405,9 +337,9 @@ class MockServer:
         tokens: int,
         start: float,
         fault: Fault | None,
-        trace: _Trace | None,
+        trace: Trace | None,
     ) -> web.StreamResponse:
-        await _sleep_until(start + self._ttft_s + self._itl_s * max(tokens - 1, 0) + self._latency_s)
+        await sleep_until(start + self._ttft_s + self._itl_s * max(tokens - 1, 0) + self._latency_s)
         if trace is not None:
             trace.sent()
         if fault is Fault.MALFORMED:
@@ -428,7 +360,7 @@ class MockServer:
         frames: list[bytes],
         start: float,
         fault: Fault | None,
-        trace: _Trace | None,
+        trace: Trace | None,
     ) -> web.StreamResponse:
         """Write frame ``i`` at ``start + ttft + i * itl``; frames due together go in one write."""
         if fault is None and self._ttft_s == 0 and self._itl_s == 0:
@@ -442,13 +374,13 @@ class MockServer:
         await stream.prepare(request)
         first = start + self._ttft_s
         if self._itl_s == 0:
-            await _sleep_until(first)
+            await sleep_until(first)
             await stream.write(b"".join(frames))
             if trace is not None:
                 trace.sent(len(frames))
         else:
             for i, frame in enumerate(frames):
-                await _sleep_until(first + i * self._itl_s)
+                await sleep_until(first + i * self._itl_s)
                 await stream.write(frame)
                 if trace is not None:
                     trace.sent()

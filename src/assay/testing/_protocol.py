@@ -2,17 +2,25 @@
 
 Streaming chunks are assembled from pre-encoded byte pieces instead of ``orjson.dumps`` of a dict
 per chunk: only the token text is encoded per chunk, which keeps a zero-latency server fast.
+
+Requests are checked as far as a test needs to trust what arrived: content parts (text joined by
+newlines, as :attr:`assay.types.ChatMessage.text` joins them; ``image_url`` parts whose ``data:``
+URLs must decode), assistant ``tool_calls``, ``tool`` turns with their ``tool_call_id``, and
+``tools`` definitions. A request that breaks those shapes gets the 400 OpenAI would send.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
 import time
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
-from assay.testing._rules import ReplyPlan
+from assay.testing._rules import PlannedCall, ReplyPlan
 
 CHAT_PATH = "/v1/chat/completions"
 COMPLETIONS_PATH = "/v1/completions"
@@ -25,6 +33,33 @@ _CHUNK_END = b"]}\n\n"
 def error_body(message: str, type_: str, code: str | None = None) -> bytes:
     """An OpenAI-style error document, so clients raise the same exceptions as against OpenAI."""
     return orjson.dumps({"error": {"message": message, "type": type_, "param": None, "code": code}})
+
+
+def decode_body(raw: bytes) -> dict[str, Any]:
+    """A request body as a JSON object.
+
+    Raises:
+        BadRequest: it is not valid JSON, or not an object.
+    """
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise BadRequest(f"request body is not valid JSON: {exc}") from exc
+    if not isinstance(body, dict):
+        raise BadRequest("request body must be a JSON object")
+    return body
+
+
+def requested_model(body: dict[str, Any]) -> str | None:
+    """The ``model`` a request names (None when it names none).
+
+    Raises:
+        BadRequest: ``model`` is not a string.
+    """
+    model = body.get("model")
+    if model is not None and not isinstance(model, str):
+        raise BadRequest("'model' must be a string")
+    return model or None
 
 
 class BadRequest(Exception):
@@ -49,20 +84,72 @@ class GenerationRequest:
     include_usage: bool
     max_tokens: int | None
     stop: tuple[str, ...]
+    images: tuple[str, ...] = ()
+    """Each ``image_url`` part, in order: the SHA-256 of a ``data:`` URL's bytes, else the URL."""
+    tools: list[dict[str, Any]] | None = None
+    """The ``tools`` definitions, as sent."""
+    tool_choice: Any = None
 
 
-def _content_text(content: Any) -> str:
-    """Text of a message ``content``: a string, or the text parts of a multimodal part list."""
+def _content_text(content: Any, images: list[str]) -> str:
+    """Text of a message ``content`` (text parts joined by newlines); its images go to ``images``."""
     if isinstance(content, str):
         return content
     if content is None:
         return ""
-    if isinstance(content, list):
-        return "".join(p["text"] for p in content if isinstance(p, dict) and isinstance(p.get("text"), str))
-    raise BadRequest("message 'content' must be a string or a list of content parts")
+    if not isinstance(content, list):
+        raise BadRequest("message 'content' must be a string or a list of content parts")
+    texts: list[str] = []
+    for part in content:
+        if not isinstance(part, dict):
+            raise BadRequest("each content part must be an object")
+        if part.get("type") == "image_url":
+            images.append(_image_ref(part.get("image_url")))
+        elif isinstance(part.get("text"), str):
+            texts.append(part["text"])
+    return "\n".join(texts)
 
 
-def _chat_prompt(body: dict[str, Any]) -> tuple[str, str]:
+def _image_ref(image_url: Any) -> str:
+    """The SHA-256 of a ``data:`` URL's decoded bytes, or a remote URL as it is."""
+    url = image_url.get("url") if isinstance(image_url, dict) else image_url
+    if not isinstance(url, str):
+        raise BadRequest("an image_url part needs 'image_url': {'url': <string>}")
+    if not url.startswith("data:"):
+        return url
+    header, comma, payload = url.partition(",")
+    if not comma or not header.endswith(";base64"):
+        raise BadRequest(f"malformed data URL {url[:40]!r}: expected data:<type>;base64,<data>")
+    try:
+        raw = base64.b64decode(payload, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise BadRequest(f"malformed data URL: its base64 does not decode ({exc})") from None
+    return hashlib.sha256(raw).hexdigest()
+
+
+def _check_turn(message: dict[str, Any]) -> None:
+    """A ``tool`` turn names its call; an assistant's ``tool_calls`` have OpenAI's shape."""
+    role = message.get("role")
+    if role == "tool" and not isinstance(message.get("tool_call_id"), str):
+        raise BadRequest("a 'tool' message needs a 'tool_call_id' string")
+    calls = message.get("tool_calls")
+    if calls is None:
+        return
+    if role != "assistant" or not isinstance(calls, list):
+        raise BadRequest("'tool_calls' must be a list, on an assistant message")
+    for call in calls:
+        function = call.get("function") if isinstance(call, dict) else None
+        if (
+            not isinstance(function, dict)
+            or not isinstance(call.get("id"), str)
+            or call.get("type") != "function"
+            or not isinstance(function.get("name"), str)
+            or not isinstance(function.get("arguments"), str)
+        ):
+            raise BadRequest("each tool call needs 'id', 'type': 'function' and 'function': {'name', 'arguments'}")
+
+
+def _chat_prompt(body: dict[str, Any], images: list[str]) -> tuple[str, str]:
     messages = body.get("messages")
     if not isinstance(messages, list) or not messages:
         raise BadRequest("'messages' must be a non-empty list")
@@ -71,11 +158,29 @@ def _chat_prompt(body: dict[str, Any]) -> tuple[str, str]:
     for message in messages:
         if not isinstance(message, dict):
             raise BadRequest("each message must be an object")
-        text = _content_text(message.get("content"))
+        text = _content_text(message.get("content"), images)
         texts.append(text)
-        if message.get("role") == "user":
+        role = message.get("role")
+        if role == "user":
             question = text
+        elif role in ("tool", "assistant"):
+            _check_turn(message)
     return (texts[-1] if question is None else question), "\n".join(texts)
+
+
+def _tools(body: dict[str, Any]) -> list[dict[str, Any]] | None:
+    tools = body.get("tools")
+    if tools is None:
+        return None
+    if not isinstance(tools, list) or not all(
+        isinstance(t, dict)
+        and t.get("type") == "function"
+        and isinstance(t.get("function"), dict)
+        and isinstance(t["function"].get("name"), str)
+        for t in tools
+    ):
+        raise BadRequest("'tools' must be a list of {'type': 'function', 'function': {'name', ...}}")
+    return tools
 
 
 def _completion_prompt(body: dict[str, Any]) -> tuple[str, str]:
@@ -125,25 +230,22 @@ class Endpoint:
         Raises:
             BadRequest: invalid JSON, no messages / prompt, or a wrongly typed known field.
         """
-        try:
-            body = orjson.loads(raw)
-        except orjson.JSONDecodeError as exc:
-            raise BadRequest(f"request body is not valid JSON: {exc}") from exc
-        if not isinstance(body, dict):
-            raise BadRequest("request body must be a JSON object")
-        question, prompt_text = _chat_prompt(body) if self.chat else _completion_prompt(body)
-        model = body.get("model")
-        if model is not None and not isinstance(model, str):
-            raise BadRequest("'model' must be a string")
+        body = decode_body(raw)
+        images: list[str] = []
+        question, prompt_text = _chat_prompt(body, images) if self.chat else _completion_prompt(body)
+        model = requested_model(body)
         options = body.get("stream_options")
         return GenerationRequest(
-            model=model or None,
+            model=model,
             question=question,
             prompt_text=prompt_text,
             stream=bool(body.get("stream")),
             include_usage=isinstance(options, dict) and bool(options.get("include_usage")),
             max_tokens=_max_tokens(body),
             stop=_stop(body),
+            images=tuple(images),
+            tools=_tools(body) if self.chat else None,
+            tool_choice=body.get("tool_choice"),
         )
 
     def full_body(self, request_id: str, model: str, plan: ReplyPlan, usage: dict[str, int]) -> bytes:
@@ -153,6 +255,12 @@ class Endpoint:
             message: dict[str, Any] = {"role": "assistant", "content": plan.content}
             if plan.reasoning is not None:
                 message["reasoning_content"] = plan.reasoning
+            if plan.tool_calls:
+                message["content"] = plan.content or None  # OpenAI's shape for a turn that only calls
+                message["tool_calls"] = [
+                    {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
+                    for c in plan.tool_calls
+                ]
             choice["message"] = message
         else:
             choice["text"] = plan.content
@@ -182,6 +290,8 @@ class Endpoint:
         frames = [thought + orjson.dumps(t) + tail for t in plan.reasoning_tokens]
         said = head + b'{"index":0,"delta":{"content":'
         frames += [said + orjson.dumps(t) + tail for t in plan.content_tokens]
+        for number, call in enumerate(plan.tool_calls):
+            frames += _call_frames(head, number, call)
         role = head + b'{"index":0,"delta":{"role":"assistant","content":""}' + _CHOICE_TAIL + _CHUNK_END
         if not frames:
             return [role]
@@ -199,6 +309,14 @@ class Endpoint:
     def broken_frame(self, head: bytes) -> bytes:
         """A ``data:`` line whose JSON stops mid-string, then ``[DONE]``: the malformed-stream fault."""
         return head + (b'{"index":0,"delta":{"content":"' if self.chat else b'{"index":0,"text":"') + b"\n\n" + DONE
+
+
+def _call_frames(head: bytes, number: int, call: PlannedCall) -> list[bytes]:
+    """One tool call as OpenAI streams it: id and name with empty arguments, then argument pieces."""
+    opening = {"index": number, "id": call.id, "type": "function", "function": {"name": call.name, "arguments": ""}}
+    fragments = [opening, *({"index": number, "function": {"arguments": p}} for p in call.pieces)]
+    start = head + b'{"index":0,"delta":{"tool_calls":['
+    return [start + orjson.dumps(fragment) + b"]}" + _CHOICE_TAIL + _CHUNK_END for fragment in fragments]
 
 
 CHAT = Endpoint(CHAT_PATH, chat=True)

@@ -10,18 +10,21 @@ Example:
     'Paris'
     >>> plan_reply("The answer is 42.", None, stop=("42",), max_tokens=None).content
     'The answer is '
+    >>> call = PlannedCall("call-1-0", "add", '{"a": 1, "b": 2}')
+    >>> plan_reply("", None, stop=(), max_tokens=None, tool_calls=(call,)).finish_reason
+    'tool_calls'
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
 
 TOKEN_PATTERN = re.compile(r"\S+\s*|\s+")
 """The mock tokenizer: one token is a run of non-space characters plus the spaces that follow it.
@@ -42,6 +45,32 @@ def count_tokens(text: str) -> int:
     return len(TOKEN_PATTERN.findall(text))
 
 
+#: Characters of a tool call's arguments per streamed fragment: small, so that even short
+#: arguments arrive in several pieces, as a real engine streams them token by token.
+ARGUMENT_PIECE_CHARS = 8
+
+
+def split_arguments(arguments: str) -> list[str]:
+    """The pieces a tool call's ``arguments`` are streamed in (see :data:`ARGUMENT_PIECE_CHARS`)."""
+    return [arguments[i : i + ARGUMENT_PIECE_CHARS] for i in range(0, len(arguments), ARGUMENT_PIECE_CHARS)]
+
+
+class RuleToolCall(BaseModel):
+    """A function call a rule answers with; the server gives it a fresh id per reply."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(description="Function name.")
+    arguments: str = Field(
+        default="{}", description="Arguments as JSON text; a JSON object given here is encoded compactly."
+    )
+
+    @field_validator("arguments", mode="before")
+    @classmethod
+    def _encode_object(cls, value: Any) -> Any:
+        return orjson.dumps(value).decode() if isinstance(value, (dict, list)) else value
+
+
 class Rule(BaseModel):
     """One canned answer: when the question matches, the server replies with ``reply``.
 
@@ -55,16 +84,24 @@ class Rule(BaseModel):
         default=None, description="Matches when this is a substring of the question (case-sensitive)."
     )
     regex: str | None = Field(default=None, description="Matches when this Python regex `re.search`es the question.")
-    reply: str = Field(description="The assistant content sent back when the rule matches.")
+    reply: str = Field(
+        default="", description="The assistant content sent back when the rule matches (required without tool_calls)."
+    )
     reasoning: str | None = Field(
         default=None,
         description="Optional reasoning text, sent before the reply as `reasoning_content`.",
+    )
+    tool_calls: list[RuleToolCall] | None = Field(
+        default=None,
+        description="Function calls sent after the reply (chat only), with finish_reason `tool_calls`.",
     )
 
     @model_validator(mode="after")
     def _exactly_one_matcher(self) -> Rule:
         if (self.contains is None) == (self.regex is None):
             raise ValueError("a rule needs exactly one of 'contains' or 'regex'")
+        if "reply" not in self.model_fields_set and not self.tool_calls:
+            raise ValueError("a rule needs a 'reply', 'tool_calls', or both")
         if self.regex is not None:
             try:
                 re.compile(self.regex)
@@ -145,17 +182,33 @@ def load_rules(path: str | Path) -> list[Rule]:
 
 
 @dataclass(frozen=True)
+class PlannedCall:
+    """A tool call as one reply sends it: its id, name, and arguments in streamed pieces."""
+
+    id: str
+    name: str
+    arguments: str
+
+    @property
+    def pieces(self) -> list[str]:
+        """The arguments as streamed: the name goes first, with empty arguments, then these."""
+        return split_arguments(self.arguments)
+
+
+@dataclass(frozen=True)
 class ReplyPlan:
     """The tokens the server will send for one request and why it stopped.
 
     Reasoning tokens come first and count against ``max_tokens`` like content tokens, as they do
-    on reasoning models.
+    on reasoning models. Tool calls come last and are sent whole: one streamed fragment (a
+    "token") for each call's name and one per piece of its arguments.
     """
 
     reasoning_tokens: tuple[str, ...]
     content_tokens: tuple[str, ...]
     finish_reason: str
-    """``"stop"`` (natural end or stop string) or ``"length"`` (cut by ``max_tokens``)."""
+    """``"stop"`` (natural end or stop string), ``"length"`` (cut by ``max_tokens``) or ``"tool_calls"``."""
+    tool_calls: tuple[PlannedCall, ...] = ()
 
     @property
     def content(self) -> str:
@@ -169,15 +222,24 @@ class ReplyPlan:
 
     @property
     def completion_tokens(self) -> int:
-        """Tokens generated, reasoning included (what ``usage.completion_tokens`` reports)."""
-        return len(self.reasoning_tokens) + len(self.content_tokens)
+        """Tokens generated, reasoning and tool calls included (what ``usage.completion_tokens`` reports)."""
+        calls = sum(1 + len(call.pieces) for call in self.tool_calls)
+        return len(self.reasoning_tokens) + len(self.content_tokens) + calls
 
 
-def plan_reply(content: str, reasoning: str | None, *, stop: tuple[str, ...], max_tokens: int | None) -> ReplyPlan:
+def plan_reply(
+    content: str,
+    reasoning: str | None,
+    *,
+    stop: tuple[str, ...],
+    max_tokens: int | None,
+    tool_calls: Sequence[PlannedCall] = (),
+) -> ReplyPlan:
     """Shape a reply the way an engine would: cut at the first stop string, then at ``max_tokens``.
 
     The stop string itself is not included, as in the OpenAI API. Applying the stop cut first and
-    then the token budget reproduces "whichever comes first" in generation order.
+    then the token budget reproduces "whichever comes first" in generation order. Tool calls are
+    not cut: a reply cut by ``max_tokens`` never got to them and has none, any other has them all.
     """
     cut = min((i for s in stop if s and (i := content.find(s)) >= 0), default=-1)
     if cut >= 0:
@@ -189,4 +251,6 @@ def plan_reply(content: str, reasoning: str | None, *, stop: tuple[str, ...], ma
         finish_reason = "length"
         reasoning_tokens = reasoning_tokens[:max_tokens]
         content_tokens = content_tokens[: max_tokens - len(reasoning_tokens)]
+    elif tool_calls:
+        return ReplyPlan(tuple(reasoning_tokens), tuple(content_tokens), "tool_calls", tuple(tool_calls))
     return ReplyPlan(tuple(reasoning_tokens), tuple(content_tokens), finish_reason)

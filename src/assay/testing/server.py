@@ -2,14 +2,18 @@
 
 The test-suite, the demo and the serving benchmarks need an "LLM" that answers instantly or with
 exact latencies, fails on demand and counts what it saw. This is it. It serves
-``POST /v1/chat/completions`` and ``POST /v1/completions`` (streaming or not), ``GET /v1/models``,
+``POST /v1/chat/completions`` and ``POST /v1/completions`` (streaming or not),
+``POST /v1/embeddings`` (deterministic vectors, ``dimensions`` honoured), ``GET /v1/models``,
 ``GET /health``, and an admin API: ``GET /admin/stats``, ``POST /admin/reset``,
 ``GET|POST /admin/rules``.
 
-What it answers: the first :class:`Rule` matching the question (last user message, or prompt),
-else the question itself with ``echo``, else ``default_reply``; cut at a ``stop`` string or at
-``max_tokens`` mock tokens (see :data:`TOKEN_PATTERN`). When it answers and how it fails: see
-:class:`ServerConfig` and :class:`Fault`.
+What it answers: the first :class:`Rule` matching the question (last user message, or prompt; a
+message of content parts counts by its text parts joined with newlines), else the question itself
+with ``echo``, else ``default_reply``; cut at a ``stop`` string or at ``max_tokens`` mock tokens
+(see :data:`TOKEN_PATTERN`). A rule may answer with tool calls (:class:`RuleToolCall`), streamed as
+OpenAI's fragments. When it answers and how it fails: see :class:`ServerConfig` and :class:`Fault`.
+What it saw: :meth:`MockServer.stats`, including the SHA-256 of every ``data:`` URL image and the
+tool definitions each request carried.
 
 Example:
     >>> import openai
@@ -28,19 +32,23 @@ from __future__ import annotations
 
 from assay.testing._app import OUTCOMES, MockServer, prompt_key
 from assay.testing._config import ServerConfig
+from assay.testing._embeddings import DEFAULT_EMBEDDING_DIMENSIONS, embedding_vector
 from assay.testing._faults import Fault
-from assay.testing._rules import TOKEN_PATTERN, Rule, count_tokens, load_rules, split_tokens
+from assay.testing._rules import TOKEN_PATTERN, Rule, RuleToolCall, count_tokens, load_rules, split_tokens
 from assay.testing._runner import ServerHandle, run_server_in_thread, serve_forever
 
 __all__ = [
+    "DEFAULT_EMBEDDING_DIMENSIONS",
     "OUTCOMES",
     "TOKEN_PATTERN",
     "Fault",
     "MockServer",
     "Rule",
+    "RuleToolCall",
     "ServerConfig",
     "ServerHandle",
     "count_tokens",
+    "embedding_vector",
     "load_rules",
     "prompt_key",
     "run_server_in_thread",

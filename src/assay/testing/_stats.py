@@ -1,0 +1,58 @@
+"""The mock server's counters, and the record of what arrived with images or tools."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from assay.testing._protocol import CHAT_PATH, COMPLETIONS_PATH, GenerationRequest
+
+OUTCOMES = ("ok", "429", "500", "hang", "truncate", "malformed", "401", "400", "404")
+"""Keys of ``by_outcome`` in :meth:`Stats.snapshot`; every counted request lands in exactly one."""
+
+
+class Stats:
+    """Counters of the answering endpoints; touched only on the server's loop, so no lock.
+
+    ``by_endpoint`` always lists the two generation endpoints; ``/v1/embeddings`` appears once it
+    has been asked, so the counters of a text-generation run read as they always have. Requests
+    carrying images or tools are recorded one entry each (only those: a timing bench sending a
+    million plain prompts keeps no per-request state).
+    """
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        """Zero everything."""
+        self.requests_total = 0
+        self.by_endpoint = {CHAT_PATH: 0, COMPLETIONS_PATH: 0}
+        self.by_outcome = dict.fromkeys(OUTCOMES, 0)
+        self.prompt_counts: dict[str, int] = {}
+        self.images: list[dict[str, Any]] = []
+        self.tools: list[dict[str, Any]] = []
+
+    def count_request(self, path: str) -> None:
+        """One more request reached ``path`` (before it is checked)."""
+        self.requests_total += 1
+        self.by_endpoint[path] = self.by_endpoint.get(path, 0) + 1
+
+    def note_prompt(self, key: str, req: GenerationRequest | None) -> None:
+        """A request was read: count its question, and record its images and tools if it had any."""
+        self.prompt_counts[key] = self.prompt_counts.get(key, 0) + 1
+        if req is None:
+            return
+        if req.images:
+            self.images.append({"prompt_key": key, "images": list(req.images)})
+        if req.tools is not None:
+            self.tools.append({"prompt_key": key, "tools": req.tools, "tool_choice": req.tool_choice})
+
+    def snapshot(self) -> dict[str, Any]:
+        """A copy, safe to hand to another thread."""
+        return {
+            "requests_total": self.requests_total,
+            "by_endpoint": dict(self.by_endpoint),
+            "by_outcome": dict(self.by_outcome),
+            "prompt_counts": dict(self.prompt_counts),
+            "images": [dict(entry) for entry in self.images],
+            "tools": [dict(entry) for entry in self.tools],
+        }
