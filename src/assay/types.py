@@ -281,6 +281,17 @@ class Sample(BaseModel):
     metadata: dict[str, Any] = Field(default_factory=dict)
 
 
+class RequestKind(str, Enum):
+    """What the engine asks a model for one sample; each kind is served by one backend protocol."""
+
+    GENERATE = "generate"
+    """A reply to the prompt (:class:`assay.models.ModelAPI`)."""
+    LOGLIKELIHOOD = "loglikelihood"
+    """The log-probability of each option as the reply (:class:`assay.models.LoglikelihoodModel`)."""
+    EMBED = "embed"
+    """The vector of the prompt's text (:class:`assay.models.EmbeddingModel`)."""
+
+
 class SampleStatus(str, Enum):
     """How a (sample, repeat) ended; reports count each so no failure hides inside a mean."""
 

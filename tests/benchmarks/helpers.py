@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
 import json
 import pkgutil
 from collections.abc import Iterable
@@ -13,8 +14,12 @@ from assay import TaskConfig, benchmarks, run_task
 from assay.benchmarks import BenchmarkAdapter, BenchmarkMeta
 from assay.benchmarks._mcq import SINGLE_ANSWER_TEMPLATE
 from assay.report.model import Report
+from assay.scoring.context import ScoringContext
+from assay.scoring.scorer import score_output
 from assay.testing.server import ServerConfig, run_server_in_thread
 from assay.types import ModelOutput, Sample, Score
+
+_CONTEXT: list[ScoringContext] = []
 
 
 def toy_mcq_meta(name: str, **fields: Any) -> BenchmarkMeta:
@@ -46,9 +51,25 @@ def write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> Path:
     return path
 
 
+def scoring_context() -> ScoringContext:
+    """One ScoringContext for the whole test session (worker processes start once), closed at exit."""
+    if not _CONTEXT:
+        _CONTEXT.append(ScoringContext())
+        atexit.register(_CONTEXT[0].close)
+    return _CONTEXT[0]
+
+
+def scoring_fingerprint(adapter: BenchmarkAdapter) -> str:
+    """The scoring fingerprint a run of ``adapter`` records in its reviews."""
+    from assay.engine.fingerprint import scoring_fingerprint as fingerprint
+
+    return fingerprint(adapter.meta, adapter.build_scorers())
+
+
 def score(adapter: BenchmarkAdapter, sample: Sample, text: str = "", **output: Any) -> Score:
-    """Score one reply synchronously."""
-    return asyncio.run(adapter.score(sample, ModelOutput(text=text, **output)))
+    """Score one reply synchronously, exactly as the engine does: filters, then the benchmark's scorers."""
+    reply = ModelOutput(text=text, **output)
+    return asyncio.run(score_output(adapter.build_scorers(), adapter.filters, sample, reply, scoring_context()))
 
 
 def prompt_of(sample: Sample) -> str:

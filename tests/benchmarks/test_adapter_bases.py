@@ -12,7 +12,7 @@ import pytest
 from assay.benchmarks import MultipleChoiceAdapter, build_adapter, register_benchmark
 from assay.errors import UserError
 from assay.types import GenerateConfig, Sample, SampleStatus
-from tests.benchmarks.helpers import prompt_of, score, toy_mcq_meta, write_jsonl
+from tests.benchmarks.helpers import prompt_of, score, scoring_fingerprint, toy_mcq_meta, write_jsonl
 
 NAME = "toy_mcq_bases"
 
@@ -129,11 +129,11 @@ def test_score_flow_error_think_filters_and_truncation(toy_dir: Path) -> None:
 
 
 def test_scoring_fingerprint_changes_only_with_scoring(toy_dir: Path) -> None:
-    base = build(toy_dir).scoring_fingerprint()
+    base = scoring_fingerprint(build(toy_dir))
     assert re.fullmatch(r"[0-9a-f]{20}", base)
-    assert build(toy_dir, system_prompt="x", few_shot_num=0).scoring_fingerprint() == base
-    assert build(toy_dir, filters={"remove_until": "x"}).scoring_fingerprint() != base
-    assert build(toy_dir, metric_list=["multi_choice_acc"]).scoring_fingerprint() != base
+    assert scoring_fingerprint(build(toy_dir, system_prompt="x", few_shot_num=0)) == base
+    assert scoring_fingerprint(build(toy_dir, filters={"remove_until": "x"})) != base
+    assert scoring_fingerprint(build(toy_dir, metric_list=["multi_choice_acc"])) != base
 
 
 def test_generate_config_defaults_to_the_users(toy_dir: Path) -> None:

@@ -19,7 +19,7 @@ from assay.benchmarks.bbh import (
 )
 from assay.errors import UserError
 from assay.testing.server import Rule, ServerConfig, run_server_in_thread
-from tests.benchmarks.helpers import prompt_of, score, write_jsonl
+from tests.benchmarks.helpers import prompt_of, score, scoring_fingerprint, write_jsonl
 from tests.conftest import shared_data
 
 INSTRUCTION = (
@@ -253,6 +253,6 @@ def test_unknown_answer_extraction_mode_is_refused() -> None:
 
 
 def test_lenient_mode_changes_the_scoring_fingerprint() -> None:
-    default = build_adapter("bbh", {}).scoring_fingerprint()
-    lenient = build_adapter("bbh", {"extra_params": {"answer_extraction": "lenient"}}).scoring_fingerprint()
+    default = scoring_fingerprint(build_adapter("bbh", {}))
+    lenient = scoring_fingerprint(build_adapter("bbh", {"extra_params": {"answer_extraction": "lenient"}}))
     assert default != lenient

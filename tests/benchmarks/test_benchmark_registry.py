@@ -147,9 +147,12 @@ def test_register_benchmark_adds_a_custom_benchmark_and_refuses_a_taken_name() -
         def record_to_sample(self, record: Mapping[str, Any], *, subset: str, index: int) -> Sample:
             return Sample(id=str(index), input=record["q"], choices=["x", "y"], target="A")
 
-    assert get_benchmark_meta("toy_mcq_registry") is meta
+    # A meta naming no scorers gets the family's: the multiple-choice letter scorer.
+    assert get_benchmark_meta("toy_mcq_registry") == meta.model_copy(
+        update={"scorers": {"acc": "choice", "multi_choice_acc": "choice"}}
+    )
     assert "toy_mcq_registry" in [m.name for m in list_benchmarks()]
     with pytest.raises(ValueError, match="already registered"):
         register_benchmark(meta.model_copy(update={"name": "gsm8k"}))(Toy)
-    with pytest.raises(ValueError, match="not supported"):
+    with pytest.raises(ValueError, match=r"no scorer .* computes metrics \['BLEU'\]"):
         register_benchmark(meta.model_copy(update={"name": "toy2", "metric_list": ["BLEU"]}))(Toy)

@@ -12,7 +12,7 @@ import pytest
 from assay.benchmarks import BenchmarkAdapter, build_adapter
 from assay.errors import UserError
 from assay.types import Sample, SampleStatus
-from tests.benchmarks.helpers import prompt_of, score, write_jsonl
+from tests.benchmarks.helpers import prompt_of, score, scoring_fingerprint, write_jsonl
 from tests.conftest import shared_data
 
 # EvalScope 1.14.1: PROMPT_TEMPLATE.format(question=...) for the first test record.
@@ -145,4 +145,4 @@ def test_user_filters_run_before_extraction(gsm8k_sample: tuple[BenchmarkAdapter
         "gsm8k", {"local_path": str(tmp_path), "few_shot_num": 0, "filters": {"remove_until": "FINAL:"}}
     )
     assert score(adapter, sample, "draft \\boxed{17} FINAL: \\boxed{18}").value == {"acc": 1.0}
-    assert re.fullmatch(r"[0-9a-f]{20}", adapter.scoring_fingerprint())
+    assert re.fullmatch(r"[0-9a-f]{20}", scoring_fingerprint(adapter))

@@ -21,7 +21,7 @@ import pytest
 
 from assay.benchmarks import build_adapter, get_benchmark_meta
 from assay.errors import UserError
-from assay.scoring.ifeval import judge, loose_variants
+from assay.scoring.ifeval import check_instructions, loose_variants
 from assay.testing.server import Rule, ServerConfig
 from tests.benchmarks import ifeval_cases
 from tests.benchmarks.helpers import oracle_report, prompt_of, write_jsonl
@@ -84,7 +84,7 @@ def test_responses_fixture_matches_the_reference_per_instruction() -> None:
     assert len(covered) == 25
     verdicts = []
     for case in cases:
-        verdict = judge(case.instruction_id_list, case.kwargs, case.response)
+        verdict = check_instructions(case.instruction_id_list, case.kwargs, case.response)
         record = case.record()
         assert list(verdict.strict) == resolve_random(record, list(case.expected_strict), case.response, False), case.id
         assert list(verdict.loose) == resolve_random(record, list(case.expected_loose), case.response, True), case.id
@@ -214,4 +214,4 @@ def test_hub_copy_with_none_padded_kwargs_loads_and_scores_like_the_upstream_fil
         reply = prompt_of(file_sample).upper()
         args = (hub_sample.metadata["instruction_id_list"], hub_sample.metadata["kwargs"], reply)
         expected = (file_sample.metadata["instruction_id_list"], file_sample.metadata["kwargs"], reply)
-        assert judge(*args) == judge(*expected)
+        assert check_instructions(*args) == check_instructions(*expected)

@@ -96,4 +96,4 @@ def test_a_hub_snapshot_with_every_category_in_one_file_is_split_by_its_category
     assert [s.id for s in loaded["math"]] == ["math-70", "math-71", "math-72"]
     assert [s.id for s in loaded["physics"]] == ["physics-90"]
     # One read of each file serves every category (test and validation).
-    assert len(adapter._whole_files) == 2
+    assert len(adapter.source._containers) == 2

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from assay.scoring.ifeval import INSTRUCTION_IDS, InstructionError, build_checker, judge, loose_variants
+from assay.scoring.ifeval import INSTRUCTION_IDS, InstructionError, build_checker, check_instructions, loose_variants
 from assay.scoring.ifeval._text import count_sentences, count_words, detect_language, word_tokenize
 
 CASES: list[tuple[str, dict[str, Any], str, bool]] = [
@@ -150,7 +150,9 @@ def test_loose_forgives_a_first_line_a_last_line_and_asterisks() -> None:
         "Sure:\nbody",
         "body",
     ]
-    verdict = judge(["startend:quotation", "punctuation:no_comma"], [{}, {}], 'Sure, here it is:\n"quoted"')
+    verdict = check_instructions(
+        ["startend:quotation", "punctuation:no_comma"], [{}, {}], 'Sure, here it is:\n"quoted"'
+    )
     assert verdict.strict == (False, False)
     assert verdict.loose == (True, True)
     assert (verdict.prompt_strict, verdict.prompt_loose) == (False, True)
@@ -158,14 +160,14 @@ def test_loose_forgives_a_first_line_a_last_line_and_asterisks() -> None:
 
 def test_blank_response_follows_nothing() -> None:
     # "no commas" would hold for an empty string; the reference requires a non-blank response first.
-    verdict = judge(["punctuation:no_comma"], [{}], "  \n ")
+    verdict = check_instructions(["punctuation:no_comma"], [{}], "  \n ")
     assert verdict.strict == verdict.loose == (False,)
 
 
 def test_hub_style_kwargs_with_none_values_are_ignored() -> None:
     hub_kwargs = {"num_highlights": None, "relation": None, "num_words": 3, "keyword": None}
     hub_kwargs["relation"] = "less than"
-    assert judge(["length_constraints:number_words"], [hub_kwargs], "one two").strict == (True,)
+    assert check_instructions(["length_constraints:number_words"], [hub_kwargs], "one two").strict == (True,)
 
 
 @pytest.mark.parametrize(

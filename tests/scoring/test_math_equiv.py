@@ -22,22 +22,21 @@ from assay.scoring.math_equiv import (
     MathVerifier,
     MathVerifyError,
     fast_math_equal,
-    get_math_verifier,
     math_equal,
     sympy_math_equal,
 )
 
-# --- judges run inside worker processes (module level, so workers can import them) -----------
+# --- comparators run inside worker processes (module level, so workers can import them) ------
 
 
-def sleepy_judge(pred: str, gold: str) -> bool:
+def sleepy_compare(pred: str, gold: str) -> bool:
     """Sleeps through anything but "quick": the worker's own timer interrupts it."""
     if pred != "quick":
         time.sleep(60)
     return pred == gold
 
 
-def stubborn_judge(pred: str, gold: str) -> bool:
+def stubborn_compare(pred: str, gold: str) -> bool:
     """On "hang", ignores the worker's timer and never returns: only a kill stops it."""
     if pred == "hang":
         signal.signal(signal.SIGALRM, signal.SIG_IGN)
@@ -45,7 +44,7 @@ def stubborn_judge(pred: str, gold: str) -> bool:
     return pred == gold
 
 
-def crashing_judge(pred: str, gold: str) -> bool:
+def crashing_compare(pred: str, gold: str) -> bool:
     """On "crash", takes its worker process down without a reply."""
     if pred == "crash":
         import os
@@ -233,21 +232,21 @@ def test_pool_works_across_event_loops_and_threads(verifier: MathVerifier) -> No
 
 
 def test_timeout_interrupts_a_slow_item_and_the_worker_survives() -> None:
-    slow = MathVerifier(timeout_s=0.3, workers=1, judge=sleepy_judge)
+    slow = MathVerifier(timeout_s=0.3, workers=1, compare=sleepy_compare)
     try:
         start = time.perf_counter()
         assert asyncio.run(slow.equal("sleep", "x")) is None
         assert slow.counts["timeouts"] == 1
-        worker = slow._slots[0]._worker
+        worker = slow.pool._slots[0].worker
         assert asyncio.run(slow.equal("quick", "quick")) is True
-        assert slow._slots[0]._worker is worker  # interrupted in place, not replaced
+        assert slow.pool._slots[0].worker is worker  # interrupted in place, not replaced
         assert time.perf_counter() - start < 10
     finally:
         slow.close()
 
 
 def test_stuck_worker_is_killed_and_replaced_while_other_items_finish() -> None:
-    stuck = MathVerifier(timeout_s=0.3, kill_grace_s=0.3, workers=2, judge=stubborn_judge)
+    stuck = MathVerifier(timeout_s=0.3, kill_grace_s=0.3, workers=2, compare=stubborn_compare)
     try:
 
         async def main() -> list[bool | None]:
@@ -262,7 +261,7 @@ def test_stuck_worker_is_killed_and_replaced_while_other_items_finish() -> None:
 
 
 def test_dead_worker_raises_and_is_restarted() -> None:
-    crashy = MathVerifier(workers=1, judge=crashing_judge)
+    crashy = MathVerifier(workers=1, compare=crashing_compare)
     try:
         with pytest.raises(MathVerifyError, match="died"):
             asyncio.run(crashy.equal("crash", "x"))
@@ -271,19 +270,30 @@ def test_dead_worker_raises_and_is_restarted() -> None:
         crashy.close()
 
 
-def test_closed_verifier_refuses_work_and_shared_one_is_recreated() -> None:
-    shared = get_math_verifier()
-    assert get_math_verifier() is shared
-    asyncio.run(shared.aclose())
+def test_closed_verifier_refuses_work() -> None:
+    verifier = MathVerifier(workers=1)
+    asyncio.run(verifier.aclose())
+    assert verifier.closed
     with pytest.raises(RuntimeError, match="closed"):
-        shared.submit("1", "1")
-    assert get_math_verifier() is not shared
-    get_math_verifier().close()
+        verifier.submit("1", "1")
 
 
-def test_judge_must_be_importable_by_workers() -> None:
+def test_a_shared_pool_is_left_open_by_the_verifier() -> None:
+    from assay.scoring.pool import TimeLimitedPool
+
+    pool = TimeLimitedPool(workers=1)
+    try:
+        verifier = MathVerifier(pool=pool, compare=stubborn_compare)
+        assert asyncio.run(verifier.equal("x", "x")) is True
+        verifier.close()
+        assert not pool.closed  # its owner (the run's ScoringContext) closes it
+    finally:
+        pool.close()
+
+
+def test_compare_must_be_importable_by_workers() -> None:
     with pytest.raises(ValueError, match="module-level"):
-        MathVerifier(judge=lambda pred, gold: True)
+        MathVerifier(compare=lambda pred, gold: True)
 
 
 def test_script_without_main_guard_does_not_rerun_in_workers(tmp_path: Path) -> None:
@@ -295,7 +305,7 @@ def test_script_without_main_guard_does_not_rerun_in_workers(tmp_path: Path) -> 
         import operator
         from assay.scoring.math_equiv import MathVerifier
         print("script ran", flush=True)
-        verifier = MathVerifier(workers=1, judge=operator.eq)
+        verifier = MathVerifier(workers=1, compare=operator.eq)
         print(asyncio.run(verifier.equal("x", "x")), flush=True)
         verifier.close()
         """

@@ -10,7 +10,7 @@ Example:
 Built-in benchmark modules are imported on first use, so importing this package is cheap.
 """
 
-from assay.benchmarks._base import BenchmarkAdapter, LocalFile, SplitOrigin
+from assay.benchmarks._base import BenchmarkAdapter, DataSpec, LocalFile, SplitOrigin
 from assay.benchmarks._mcq import MultipleChoiceAdapter
 from assay.benchmarks._meta import BenchmarkExample, BenchmarkMeta
 from assay.benchmarks._qa import MathAdapter, QuestionAnswerAdapter
@@ -27,6 +27,7 @@ __all__ = [
     "BenchmarkAdapter",
     "BenchmarkExample",
     "BenchmarkMeta",
+    "DataSpec",
     "LocalFile",
     "MathAdapter",
     "MultipleChoiceAdapter",

@@ -1,73 +1,67 @@
-"""``BenchmarkAdapter``: turns a dataset into prompted ``Sample``s and a reply into a ``Score``.
+"""``BenchmarkAdapter``: turns a benchmark's records into prompted ``Sample``s.
 
-The base class owns everything benchmarks share, so a benchmark module only says how one record
-becomes a sample and, through its family base (:mod:`._mcq`, :mod:`._qa`), how prompts are filled
-and answers judged:
+An adapter is the *prompting* part of a benchmark. Everything else is a component it names:
 
-* **Loading** (:meth:`BenchmarkAdapter.load`): local files (``local_path`` / ``--dataset-dir``, in
-  the upstream release layout or a hub-style one) or the hub; limit, seeded shuffles, few-shot
-  examples, prompt formatting. Sample ids come from the data, never from list positions after a
-  shuffle, so they are stable across runs and the journal can resume.
-* **Scoring** (:meth:`BenchmarkAdapter.score`): errored calls are marked, ``<think>`` reasoning is
-  removed, user filters run, then the family's :meth:`BenchmarkAdapter.score_answer` extracts and
-  compares.
+* **Data**: the adapter class describes its files with ``data = DataSpec(...)``; a
+  :class:`~assay.datasets.source.DataSource` reads local copies (upstream or hub-style layout) or the
+  hub, and groups subsets that are values of a column.
+* **Scoring**: the meta maps metric names to registered scorers (``scorers={"acc": "math_equiv"}``;
+  a family base gives defaults in :attr:`BenchmarkAdapter.default_scorers`) and the adapter may give
+  them options (:meth:`BenchmarkAdapter.scorer_options`); the engine runs them in a ScoringContext.
+* **Requests**: the adapter says which kind of request answers a sample
+  (:meth:`BenchmarkAdapter.request_kind`); the engine sends it. An adapter never calls a model.
+
+What the adapter does itself (:meth:`BenchmarkAdapter.load`): limit, seeded shuffles, few-shot
+examples, option shuffles, prompt formatting and the system message. Sample ids come from the data,
+never from list positions after a shuffle, so they are stable across runs and the journal can resume.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import random
 import string
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, ClassVar, NamedTuple
+from typing import Any, ClassVar
 
 from assay.benchmarks._meta import BenchmarkMeta
-from assay.datasets import SUPPORTED_SUFFIXES, hf_style_candidates, load_hub_split, read_split_files
+from assay.datasets.source import DataSource, DataSpec, LocalFile, SplitOrigin, read_local_file
 from assay.errors import UserError
 from assay.scoring.extract import choice_index, choice_label
-from assay.scoring.filters import build_filters, run_filters, strip_reasoning
-from assay.types import ChatMessage, GenerateConfig, ModelOutput, Sample, SampleStatus, Score
+from assay.scoring.filters import TextFilter, build_filters
+from assay.scoring.scorer import Scorer, build_scorers
+from assay.types import ChatMessage, GenerateConfig, RequestKind, Sample
+
+__all__ = [
+    "DEFAULT_SEED",
+    "BenchmarkAdapter",
+    "DataSpec",
+    "LocalFile",
+    "SplitOrigin",
+    "bundled_text",
+    "format_template",
+    "read_local_file",
+    "template_placeholders",
+]
 
 #: Seed used for shuffles when the run has none, so a shuffled run is still reproducible (EvalScope's
 #: default ``seed`` is 42 too; its unseeded shuffles are not reproducible, ours always are).
 DEFAULT_SEED = 42
 
 
-class LocalFile(NamedTuple):
-    """A local file that may hold a split; ``fieldnames`` names the columns of a header-less CSV."""
-
-    path: Path
-    fieldnames: Sequence[str] | None = None
-
-
-@dataclass(frozen=True)
-class SplitOrigin:
-    """Where the records of one (subset, split) were read from, for the report."""
-
-    subset: str
-    split: str
-    location: str
-    """Local file path, or hub dataset id."""
-    hub: str | None = None
-    """``huggingface`` / ``modelscope``; None for local files."""
-    revision: str | None = None
-    resolved_revision: str | None = None
-
-
 class BenchmarkAdapter(ABC):
-    """Base of every benchmark adapter; see the module docstring for the pipeline.
+    """Base of every benchmark adapter; see the module docstring for what it does and names.
 
-    Subclasses set the class attributes below and implement :meth:`record_to_sample`,
-    :meth:`format_prompt`, :meth:`sample_to_fewshot` and :meth:`score_answer` (the family bases
-    implement all but the first).
+    Subclasses set the class attributes below and implement :meth:`record_to_sample` and
+    :meth:`format_prompt` (the family bases implement the latter, and :meth:`sample_to_fewshot`).
     """
 
-    #: Metric names this adapter computes; ``metric_list`` may only name these.
-    supported_metrics: ClassVar[tuple[str, ...]] = ("acc",)
+    #: Where the data is and how it is laid out (read by :class:`~assay.datasets.source.DataSource`).
+    data: ClassVar[DataSpec] = DataSpec()
+    #: Metric name -> scorer name, used when the meta names no scorers of its own.
+    default_scorers: ClassVar[dict[str, str]] = {}
     #: Placeholders a ``prompt_template`` may use, and those it must use.
     template_fields: ClassVar[frozenset[str]] = frozenset({"question"})
     required_template_fields: ClassVar[frozenset[str]] = frozenset({"question"})
@@ -75,11 +69,6 @@ class BenchmarkAdapter(ABC):
     #: template is then this header followed by ``prompt_template`` (so a user's own
     #: ``prompt_template`` is used with few-shot too).
     few_shot_header: ClassVar[str | None] = None
-    #: Data comes only from the user's own files (general_qa, general_mcq), never from a hub.
-    local_only: ClassVar[bool] = False
-    #: Column naming a record's subset when one file holds every subset (a hub snapshot of MMLU-Pro
-    #: or SuperGPQA): such a file is read once and each subset keeps its rows. None = one file per subset.
-    subset_column: ClassVar[str | None] = None
     #: The only ``few_shot_num`` values the benchmark defines (its examples are a fixed set), and
     #: what those examples are, for the error message; None = any number of train-split records.
     allowed_few_shot_nums: ClassVar[tuple[int, ...] | None] = None
@@ -92,10 +81,9 @@ class BenchmarkAdapter(ABC):
         self.meta = meta
         self.dataset_hub = dataset_hub
         self.seed = seed
-        self._filters = build_filters(meta.filters)
-        #: Where each loaded split came from; filled by :meth:`load`.
-        self.data_sources: list[SplitOrigin] = []
-        self._whole_files: dict[Path, list[dict[str, Any]]] = {}
+        #: The answer filters of ``meta.filters``, run on every reply before its scorers.
+        self.filters: list[TextFilter] = build_filters(meta.filters)
+        self.source = DataSource(meta, self.data, dataset_hub)
 
     # ------------------------------------------------------------------ hooks for subclasses
     @classmethod
@@ -133,43 +121,17 @@ class BenchmarkAdapter(ABC):
         """Render one few-shot example (question and worked answer)."""
         raise UserError(f"{self.meta.name} has no few-shot format; set few_shot_num to 0 in dataset_args")
 
-    @abstractmethod
-    async def score_answer(self, answer: str, sample: Sample) -> Score:
-        """Extract the answer from filtered text and compare it with ``sample.target``."""
-
     def system_prompt_for(self, sample: Sample) -> str | None:
         """System message for a sample; added only when its input has none. Default: ``system_prompt``."""
         return self.meta.system_prompt
 
-    def scoring_settings(self) -> dict[str, Any]:
-        """Extraction settings beyond meta fields that change verdicts (part of the fingerprint)."""
+    def scorer_options(self) -> dict[str, dict[str, Any]]:
+        """Options for the scorers this benchmark uses, by scorer name (part of the fingerprint)."""
         return {}
 
-    def report_metrics(self) -> list[str]:
-        """The per-sample value keys the report aggregates, headline first.
-
-        The default is ``metric_list`` itself; a benchmark whose metric names are families of keys
-        (general_qa's ``BLEU`` gives ``bleu-1`` .. ``bleu-4``) lists the keys instead.
-        """
-        return list(self.meta.metric_list)
-
-    def local_candidates(self, root: Path, subset: str, split: str) -> list[LocalFile]:
-        """Local files that may hold ``subset``/``split``, most specific first.
-
-        The default covers hub-style folders and EvalScope's ``<subset>_<split>.<ext>``; benchmarks
-        with an upstream release layout put theirs first. ``<subset>.<ext>`` (EvalScope's local
-        format) counts only for the evaluated split, so evaluated items never become few-shot
-        examples (EvalScope reads that file for both).
-        """
-        single = self.meta.available_subsets is not None and len(self.meta.available_subsets) == 1
-        paths = hf_style_candidates(root, subset, split, allow_split_only=single or self.subset_column is not None)
-        if split == self.meta.eval_split:
-            paths.extend(root / f"{subset}{suffix}" for suffix in SUPPORTED_SUFFIXES)
-        return [LocalFile(path) for path in paths]
-
-    def read_local_file(self, found: LocalFile) -> list[dict[str, Any]]:
-        """All records of one local file; override for an upstream format the shared readers do not know."""
-        return read_split_files(found.path, fieldnames=found.fieldnames)
+    def request_kind(self) -> RequestKind:
+        """What the engine asks the model for each sample; default: generate a reply."""
+        return RequestKind.GENERATE
 
     def fewshot_text(self, subset: str) -> str | None:
         """The worked examples placed before each question of ``subset``; None = zero-shot.
@@ -181,26 +143,23 @@ class BenchmarkAdapter(ABC):
             return bundled_text(self.fixed_fewshot_file) if self.meta.few_shot_num else None
         return self._fewshot_from_train_split(subset)
 
-    def load_hub_records(self, subset: str, split: str) -> tuple[list[dict[str, Any]], SplitOrigin]:
-        """Records of one split from the hub (override when the hub groups subsets differently)."""
-        loaded = load_hub_split(
-            self.meta.dataset_id, subset, split, hub=self.dataset_hub, revision=self.meta.dataset_revision
-        )
-        origin = SplitOrigin(subset, split, loaded.dataset_id, loaded.hub, loaded.revision, loaded.resolved_revision)
-        return loaded.records, origin
-
-    # ------------------------------------------------------------------ public API
-    async def answer_by_loglikelihood(self, model: object, sample: Sample) -> ModelOutput | None:
-        """Answer ``sample`` by scoring continuations with ``model.loglikelihood``; None = generate.
-
-        The default always generates; multiple-choice adapters override it for
-        ``extra_params.choice_scoring``.
-        """
-        return None
-
     def generate_config(self, base: GenerateConfig) -> GenerateConfig:
         """Sampling settings for this benchmark; the default leaves the user's unchanged."""
         return base
+
+    # ------------------------------------------------------------------ public API
+    def build_scorers(self) -> list[Scorer]:
+        """The scorers of ``metric_list``, built with :meth:`scorer_options`.
+
+        Raises:
+            UserError: A metric has no scorer, or a scorer refuses its options.
+        """
+        return build_scorers(self.meta.scorers, self.meta.metric_list, self.scorer_options(), benchmark=self.meta.name)
+
+    @property
+    def data_sources(self) -> list[SplitOrigin]:
+        """Where each loaded split came from (filled by :meth:`load`)."""
+        return self.source.origins
 
     def load(self, limit: int | float | None = None) -> dict[str, list[Sample]]:
         """Load every subset in ``meta.subset_list``: samples in dataset order, prompts filled in.
@@ -213,7 +172,7 @@ class BenchmarkAdapter(ABC):
         Raises:
             UserError: Missing files or columns, a bad limit, or few-shot without a train split.
         """
-        self.data_sources = []
+        self.source.origins.clear()
         return {subset: self._load_subset(subset, limit) for subset in self.meta.subset_list}
 
     def prompted_sample(self, record: Mapping[str, Any], *, subset: str, fewshot: str | None = None) -> Sample:
@@ -225,44 +184,15 @@ class BenchmarkAdapter(ABC):
         origin = SplitOrigin(subset, self.meta.eval_split, f"the example record of {self.meta.name}")
         return self._with_prompt(self._to_sample(record, subset, 0, origin), fewshot)
 
-    async def score(self, sample: Sample, output: ModelOutput) -> Score:
-        """Judge one reply: errors are marked, reasoning dropped, filters run, then extract and compare."""
-        if output.error is not None:
-            return Score(status=SampleStatus.ERRORED, reason=output.error)
-        answer, inside_think = strip_reasoning(output.text)
-        answer = run_filters(answer, self._filters)
-        score = await self.score_answer(answer, sample)
-        if inside_think or output.finish_reason == "length":
-            note = "generation stopped inside a <think> block" if inside_think else "hit max_tokens"
-            score = score.model_copy(update={"truncated": True, "explanation": score.explanation or note})
-        return score
-
-    def scoring_fingerprint(self) -> str:
-        """Hash of everything that decides a verdict; cached reviews with another hash are re-scored."""
-        payload = {
-            "adapter": f"{type(self).__module__}.{type(self).__qualname__}",
-            "version": self.meta.version,
-            "filters": self.meta.filters,
-            "metric_list": self.meta.metric_list,
-            "metric_args": self.meta.metric_args,
-            "settings": self.scoring_settings(),
-        }
-        encoded = json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str).encode()
-        return hashlib.sha256(encoded).hexdigest()[:20]
-
     # ------------------------------------------------------------------ shared helpers
     @property
     def shuffle_seed(self) -> int:
         """Seed for sample and few-shot shuffles: the run seed, else :data:`DEFAULT_SEED`."""
         return DEFAULT_SEED if self.seed is None else self.seed
 
-    def zero_score(self, extracted: str | None = None, explanation: str | None = None) -> Score:
-        """A scored 0 on every metric (wrong or unextractable answer)."""
-        return Score(value=dict.fromkeys(self.meta.metric_list, 0.0), extracted=extracted, explanation=explanation)
-
     # ------------------------------------------------------------------ loading internals
     def _load_subset(self, subset: str, limit: int | float | None) -> list[Sample]:
-        records, origin = self._read_split(subset, self.meta.eval_split, purpose="eval")
+        records, origin = self.source.read(subset, self.meta.eval_split, purpose="eval")
         if not records:
             raise UserError(f"{origin.location} has no records for subset {subset!r} of {self.meta.name}")
         order = list(range(len(records)))
@@ -284,7 +214,7 @@ class BenchmarkAdapter(ABC):
                 f"{self.meta.name} has no train split to take {count} few-shot examples from; "
                 f"set few_shot_num to 0 in dataset_args (or set train_split)"
             )
-        records, origin = self._read_split(subset, split, purpose="fewshot")
+        records, origin = self.source.read(subset, split, purpose="fewshot")
         order = list(range(len(records)))
         if self.meta.few_shot_random:
             random.Random(self.shuffle_seed).shuffle(order)
@@ -341,80 +271,6 @@ class BenchmarkAdapter(ABC):
 
         target = [remap(t) for t in sample.target] if isinstance(sample.target, list) else remap(sample.target)
         return sample.model_copy(update={"choices": [sample.choices[i] for i in positions], "target": target})
-
-    def _read_split(self, subset: str, split: str, *, purpose: str) -> tuple[list[dict[str, Any]], SplitOrigin]:
-        root = self._local_root()
-        if root is None:
-            try:
-                records, origin = self.load_hub_records(subset, split)
-            except UserError as exc:
-                if purpose != "fewshot":
-                    raise
-                raise UserError(
-                    f"{exc}. The {self.meta.few_shot_num}-shot prompt of {self.meta.name} needs that split: "
-                    f"set few_shot_num to 0 in dataset_args to run without examples"
-                ) from exc
-        else:
-            found = self._find_local(root, subset, split)
-            if found is None:
-                raise self._missing_local_error(root, subset, split, purpose)
-            records = self._read_local(found, subset)
-            origin = SplitOrigin(subset, split, str(found.path))
-        self.data_sources.append(origin)
-        return records, origin
-
-    def _read_local(self, found: LocalFile, subset: str) -> list[dict[str, Any]]:
-        if self.subset_column is None:
-            return self.read_local_file(found)
-        if found.path not in self._whole_files:
-            self._whole_files[found.path] = self.read_local_file(found)
-        records = self._whole_files[found.path]
-        if records and self.subset_column in records[0]:
-            return [r for r in records if r.get(self.subset_column) == subset]
-        return records
-
-    def _local_root(self) -> Path | None:
-        if self.meta.local_path is None:
-            if self.local_only:
-                raise UserError(
-                    f"{self.meta.name} evaluates your own files: set local_path in dataset_args, e.g. "
-                    f'--dataset-args \'{{"{self.meta.name}": {{"local_path": "my_data"}}}}\' '
-                    f"({self.meta.local_layout})"
-                )
-            return None
-        root = Path(self.meta.local_path).expanduser()
-        if not root.exists():
-            raise UserError(
-                f"local_path {str(root)!r} for {self.meta.name} does not exist; expected {self.meta.local_layout}"
-            )
-        return root
-
-    def _find_local(self, root: Path, subset: str, split: str) -> LocalFile | None:
-        if root.is_file():
-            # A single file stands for the evaluated split of a one-subset run (EvalScope allows it).
-            usable = split == self.meta.eval_split and len(self.meta.subset_list) == 1
-            return LocalFile(root) if usable else None
-        return next((c for c in self.local_candidates(root, subset, split) if c.path.is_file()), None)
-
-    def _missing_local_error(self, root: Path, subset: str, split: str, purpose: str) -> UserError:
-        if root.is_file():
-            return UserError(
-                f"{root} is a single file, but {self.meta.name} needs the {split!r} split of subset "
-                f"{subset!r} too; point local_path at a folder ({self.meta.local_layout})"
-                + (" or set few_shot_num to 0 in dataset_args" if purpose == "fewshot" else "")
-            )
-        looked = ", ".join(str(c.path.relative_to(root)) for c in self.local_candidates(root, subset, split)[:4])
-        message = (
-            f"no {split!r} split for subset {subset!r} of {self.meta.name} under {root} "
-            f"(looked for {looked}, ...); expected {self.meta.local_layout}"
-        )
-        if purpose == "fewshot":
-            message += (
-                f". The {self.meta.few_shot_num}-shot prompt takes its examples from the {split!r} split: "
-                f"add that file, or set few_shot_num to 0 in dataset_args "
-                f'(--dataset-args \'{{"{self.meta.name}": {{"few_shot_num": 0}}}}\')'
-            )
-        return UserError(message)
 
 
 #: Prompt texts shipped with Assay (fixed few-shot examples), listed with their origin in its README.

@@ -4,26 +4,21 @@ Everything here is scored like GSM8K (``\\boxed{}`` first, then ``The answer is`
 expressions; Math-Verify equivalence in the process pool; a timeout excludes the item). What the
 family adds:
 
-* :class:`FieldSubsetMathAdapter`: subsets that are the values of a column of one file (EvalScope's
-  ``reformat_subset``: MATH-500 and MATH are one test split grouped into ``Level 1`` ... ``Level 5``).
+* subsets that are the values of a column of one file (EvalScope's ``reformat_subset``: MATH-500 and
+  MATH are one test split grouped into ``Level 1`` ... ``Level 5``), declared with
+  ``DataSpec(subset_key=...)``;
 * :class:`IntegerAnswerMathAdapter`: AIME's rule that only an integer literal is an answer
-  (EvalScope's ``compare_answers(..., integer_only=True)``).
+  (EvalScope's ``compare_answers(..., integer_only=True)``), an option of the ``math_equiv`` scorer.
 """
 
 from __future__ import annotations
 
-from abc import abstractmethod
 from collections.abc import Mapping
-from dataclasses import replace
-from decimal import Decimal, InvalidOperation
-from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
-from assay.benchmarks._base import LocalFile, SplitOrigin
 from assay.benchmarks._meta import BenchmarkMeta
 from assay.benchmarks._qa import MathAdapter
-from assay.datasets import hf_style_candidates
-from assay.types import Sample, SampleStatus, Score
+from assay.types import Sample
 
 #: EvalScope 1.x's prompt of ``math_500`` and ``amc`` (and ``gsm8k``).
 BOXED_PROMPT = "{question}\nPlease reason step by step, and put your final answer within \\boxed{{}}."
@@ -34,15 +29,6 @@ def answer_text(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value).strip()
-
-
-def is_integer_literal(text: str) -> bool:
-    """``"204"``, ``"1,000"`` and ``"33.0"`` are integers; ``"\\frac{1}{2}"`` and ``"x"`` are not."""
-    try:
-        value = Decimal(text.replace(",", "").strip())
-    except InvalidOperation:
-        return False
-    return value.is_finite() and value == value.to_integral_value()
 
 
 def last_boxed_content(text: str) -> str:
@@ -66,54 +52,14 @@ def last_boxed_content(text: str) -> str:
     return text[opening + 1 :].strip()  # unbalanced: keep what there is
 
 
-class FieldSubsetMathAdapter(MathAdapter):
-    """Subsets are the values of a record column, all read from the same split file.
-
-    The split is read whole (locally: the upstream ``<split>.jsonl`` or the hub layout; on the hub:
-    configuration :attr:`source_subset`) and each subset keeps the records whose
-    :meth:`subset_of` is its name, in file order.
-    """
-
-    #: Hub configuration holding every subset.
-    source_subset: ClassVar[str] = "default"
-    #: Subset name that keeps every record, whatever its column says; None = no such subset.
-    whole_split_subset: ClassVar[str | None] = None
-
-    @abstractmethod
-    def subset_of(self, record: Mapping[str, Any]) -> str:
-        """The subset a record belongs to (``"Level 3"``)."""
-
-    def local_candidates(self, root: Path, subset: str, split: str) -> list[LocalFile]:
-        # Every subset comes from the same file, so a bare <split>.<ext> is unambiguous here.
-        return [LocalFile(p) for p in hf_style_candidates(root, self.source_subset, split, allow_split_only=True)]
-
-    def _read_split(self, subset: str, split: str, *, purpose: str) -> tuple[list[dict[str, Any]], SplitOrigin]:
-        records, origin = super()._read_split(self.source_subset, split, purpose=purpose)
-        origin = replace(origin, subset=subset)
-        self.data_sources[-1] = origin
-        if subset == self.whole_split_subset:
-            return records, origin
-        return [r for r in records if self.subset_of(r) == subset], origin
-
-
 class IntegerAnswerMathAdapter(MathAdapter):
     """Only an integer literal counts as an answer (AIME): ``\\frac{408}{2}`` is wrong for ``204``.
 
     A gold answer that is not an integer cannot be scored under this rule: the item is excluded.
     """
 
-    def scoring_settings(self) -> dict[str, Any]:
-        return {**super().scoring_settings(), "integer_only": True}
-
-    async def score_answer(self, answer: str, sample: Sample) -> Score:
-        gold = sample.target if isinstance(sample.target, str) else sample.target[0]
-        if not is_integer_literal(gold):
-            return Score(status=SampleStatus.EXCLUDED, reason=f"gold answer {gold!r} is not an integer")
-        score = await super().score_answer(answer, sample)
-        extracted = score.extracted
-        if score.status is SampleStatus.SCORED and extracted is not None and not is_integer_literal(extracted):
-            return self.zero_score(extracted, explanation="the answer must be an integer literal")
-        return score
+    def scorer_options(self) -> dict[str, dict[str, Any]]:
+        return {"math_equiv": {"integer_only": True}}
 
 
 #: EvalScope 1.x's prompt of ``aime24``/``aime25`` (its leading newline included).

@@ -4,21 +4,21 @@ The prompt templates are EvalScope 1.x's, character for character
 (``evalscope/utils/multi_choices.py``: ``SINGLE_ANSWER_TEMPLATE`` ...
 ``CHINESE_MULTIPLE_ANSWER_TEMPLATE_COT``, ``FEW_SHOT_TEMPLATE``), and so are the option layout
 (``A) text``, one per line), the letter list (``A,B,C,D``) and the few-shot example format
-(question, options, ``ANSWER: X``). Replies are read with
-:func:`assay.scoring.extract.extract_choice`, which reproduces EvalScope's parser.
+(question, options, ``ANSWER: X``). Replies are scored by the ``choice`` scorer (EvalScope's parser,
+:func:`assay.scoring.extract.extract_choice`), or, with ``extra_params.choice_scoring`` set to a
+log-likelihood mode, the engine sends a log-likelihood request and the ``option_loglikelihood``
+scorer picks the likeliest option.
 """
 
 from __future__ import annotations
 
-import time
 from typing import Any, ClassVar
 
 from assay.benchmarks._base import BenchmarkAdapter, format_template
 from assay.benchmarks._meta import BenchmarkMeta
 from assay.errors import UserError
-from assay.models import LoglikelihoodModel
-from assay.scoring.extract import choice_label, extract_choice
-from assay.types import GenerateConfig, ModelOutput, OptionScore, Sample, Score, Usage
+from assay.scoring.extract import choice_label
+from assay.types import RequestKind, Sample
 
 FEW_SHOT_TEMPLATE = "Here are some examples of how to answer similar questions:\n\n{fewshot}\n\n"
 
@@ -72,14 +72,15 @@ CHINESE_MULTIPLE_ANSWER_TEMPLATE_COT = (
 
 #: ``extra_params.choice_scoring``: ``generate`` (the model writes ``ANSWER: X``, EvalScope's way), or
 #: pick the option whose text the model finds most likely as its reply, by summed log-probability
-#: (``loglikelihood``) or per token (``loglikelihood_norm``). Local checkpoints only.
+#: (``loglikelihood``) or per token (``loglikelihood_norm``). Needs a backend that computes
+#: log-likelihoods (local checkpoints; server APIs do not return prompt log-probabilities).
 CHOICE_SCORING_MODES = ("generate", "loglikelihood", "loglikelihood_norm")
 #: Declared by every multiple-choice benchmark (``extra_params`` keys must be declared to be set).
 CHOICE_SCORING_PARAMS: dict[str, Any] = {"choice_scoring": "generate"}
 CHOICE_SCORING_HELP = {
-    "choice_scoring": "'generate' (default: the model writes 'ANSWER: X'), or, for local checkpoints "
-    "(eval_type llm_ckpt), 'loglikelihood' / 'loglikelihood_norm': pick the option whose text is the "
-    "most likely reply, by summed or per-token log-probability; both are recorded per option in the review."
+    "choice_scoring": "'generate' (default: the model writes 'ANSWER: X'), or, for backends that compute "
+    "log-likelihoods (local checkpoints), 'loglikelihood' / 'loglikelihood_norm': pick the option whose text "
+    "is the most likely reply, by summed or per-token log-probability; both are recorded per option in the review."
 }
 
 
@@ -100,7 +101,7 @@ class MultipleChoiceAdapter(BenchmarkAdapter):
     ``choices``, ``"A"``-style ``target``; a list of letters when several are correct).
     """
 
-    supported_metrics: ClassVar[tuple[str, ...]] = ("acc", "multi_choice_acc")
+    default_scorers: ClassVar[dict[str, str]] = {"acc": "choice", "multi_choice_acc": "choice"}
     template_fields: ClassVar[frozenset[str]] = frozenset({"question", "choices", "letters", "fewshot"})
     required_template_fields: ClassVar[frozenset[str]] = frozenset({"question", "choices"})
     few_shot_header: ClassVar[str | None] = FEW_SHOT_TEMPLATE
@@ -123,41 +124,23 @@ class MultipleChoiceAdapter(BenchmarkAdapter):
                 f"extra_params.choice_scoring for {meta.name} must be one of {', '.join(CHOICE_SCORING_MODES)}, "
                 f"got {mode!r}"
             )
-        if mode != "generate" and meta.extra_params.get("multiple_correct"):
-            raise UserError(f"{meta.name}: choice_scoring {mode!r} picks one option; it cannot score multiple_correct")
+        if mode != "generate":
+            if meta.extra_params.get("multiple_correct"):
+                raise UserError(
+                    f"{meta.name}: choice_scoring {mode!r} picks one option; it cannot score multiple_correct"
+                )
+            # No reply text to read: the options' log-likelihoods decide, whatever metric is asked for.
+            meta = meta.with_overrides({"scorers": dict.fromkeys(meta.scorers, "option_loglikelihood")})
         return super().finalize_meta(meta, given)
 
-    def generate_config(self, base: GenerateConfig) -> GenerateConfig:
-        if self.choice_scoring == "generate":
-            return base
-        # Recorded with the sampling settings so a cached generated answer is never reused here.
-        settings = base.model_dump(exclude_none=True)
-        return GenerateConfig.model_validate({**settings, "choice_scoring": self.choice_scoring})
+    def request_kind(self) -> RequestKind:
+        return RequestKind.GENERATE if self.choice_scoring == "generate" else RequestKind.LOGLIKELIHOOD
 
-    async def answer_by_loglikelihood(self, model: object, sample: Sample) -> ModelOutput | None:
-        if self.choice_scoring == "generate":
-            return None
-        if not isinstance(model, LoglikelihoodModel):
-            raise UserError(
-                f"{self.meta.name}: choice_scoring {self.choice_scoring!r} needs a backend that scores "
-                f"log-likelihoods (eval_type llm_ckpt); {type(model).__name__} only generates"
-            )
-        assert sample.choices is not None
-        start = time.perf_counter()
-        scored = await model.loglikelihood(sample.input, list(sample.choices))
-        options = [
-            OptionScore(label=choice_label(i), logprob=lp, tokens=n, logprob_per_token=lp / max(n, 1))
-            for i, (lp, n) in enumerate(scored)
-        ]
-        normalised = self.choice_scoring == "loglikelihood_norm"
-        best = max(options, key=lambda o: o.logprob_per_token if normalised else o.logprob)
-        return ModelOutput(
-            text=f"ANSWER: {best.label}",
-            finish_reason="stop",
-            usage=Usage(completion_tokens=sum(o.tokens for o in options), total_tokens=sum(o.tokens for o in options)),
-            latency_s=time.perf_counter() - start,
-            option_scores=options,
-        )
+    def scorer_options(self) -> dict[str, dict[str, Any]]:
+        return {
+            "choice": {"chinese": self.answer_in_chinese, "multiple": self.multiple_correct},
+            "option_loglikelihood": {"normalized": self.choice_scoring == "loglikelihood_norm"},
+        }
 
     @property
     def answer_in_chinese(self) -> bool:
@@ -185,29 +168,3 @@ class MultipleChoiceAdapter(BenchmarkAdapter):
         assert sample.choices is not None
         answer = "".join(sample.target) if isinstance(sample.target, list) else sample.target
         return f"{sample.input}\n{format_options(sample.choices)}\nANSWER: {answer}"
-
-    def scoring_settings(self) -> dict[str, Any]:
-        return {"chinese": self.answer_in_chinese, "multiple_correct": self.multiple_correct}
-
-    async def score_answer(self, answer: str, sample: Sample) -> Score:
-        assert sample.choices is not None
-        # A few regexes: cheap enough to run on the event loop.
-        extracted = extract_choice(
-            answer, len(sample.choices), chinese=self.answer_in_chinese, multiple=self.multiple_correct
-        )
-        if extracted is None:
-            return self.zero_score(explanation="no option letter found in the reply")
-        gold = sample.target if isinstance(sample.target, list) else [sample.target]
-        values = {metric: _option_metric(metric, extracted, gold) for metric in self.meta.metric_list}
-        return Score(value=values, extracted=extracted)
-
-
-def _option_metric(metric: str, extracted: str, gold: list[str]) -> float:
-    if metric == "multi_choice_acc":
-        # EvalScope: any wrong pick scores 0; otherwise partial credit for the share of golds picked.
-        picked, correct = set(extracted.upper()), set("".join(gold).upper())
-        if not correct or not picked <= correct:
-            return 0.0
-        return len(picked) / len(correct)
-    # "acc": exact match after trimming and lower-casing both sides (EvalScope's normalize_text).
-    return float(extracted.strip().lower() == "".join(gold).strip().lower())

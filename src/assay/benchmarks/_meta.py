@@ -124,7 +124,17 @@ class BenchmarkMeta(BaseModel):
     filters: dict[str, Any] = Field(
         default_factory=dict, description="Answer filters applied in order before extraction (name -> args)."
     )
+    scorers: dict[str, str] = Field(
+        default_factory=dict,
+        description="Metric name -> the registered scorer that computes it (`{'acc': 'math_equiv'}`); "
+        "`metric_list` picks among these metrics. Empty = the adapter family's `default_scorers`.",
+    )
     metric_list: list[str] = Field(description="Metric names reported per sample (`acc`, `BLEU`, `Rouge`).")
+    headline_metric: str | None = Field(
+        default=None,
+        description="Report key shown as the benchmark's score when it is not the first one (general_qa's "
+        "`Rouge-L-R`); None = the first key of the first metric.",
+    )
     metric_args: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="Options of metrics given in EvalScope's `{name: {options}}` form."
     )

@@ -81,17 +81,21 @@ _REGISTRY: dict[str, _Entry] = {}
 def register_benchmark(meta: BenchmarkMeta) -> Callable[[AdapterClass], AdapterClass]:
     """Class decorator that registers an adapter under ``meta.name``.
 
+    A meta that names no ``scorers`` gets the adapter class's ``default_scorers``.
+
     Raises:
-        ValueError: The name is taken by another class, or ``meta`` names metrics or template
-            placeholders the adapter does not support (a bug in the benchmark, not a user mistake).
+        ValueError: The name is taken by another class, or ``meta`` lists metrics no scorer of it
+            computes or template placeholders the adapter does not support (a bug in the benchmark,
+            not a user mistake).
     """
 
     def decorator(cls: AdapterClass) -> AdapterClass:
-        _check_declaration(meta, cls)
+        declared = meta if meta.scorers else meta.model_copy(update={"scorers": dict(cls.default_scorers)})
+        _check_declaration(declared, cls)
         existing = _REGISTRY.get(meta.name)
         if existing is not None and _qualified(existing.adapter_cls) != _qualified(cls):
             raise ValueError(f"benchmark {meta.name!r} is already registered by {_qualified(existing.adapter_cls)}")
-        _REGISTRY[meta.name] = _Entry(meta, cls)
+        _REGISTRY[meta.name] = _Entry(declared, cls)
         return cls
 
     return decorator
@@ -158,7 +162,9 @@ def build_adapter(
         raise UserError(f"invalid dataset_args for {name}: {problems}") from exc
     meta = entry.adapter_cls.finalize_meta(meta, given)
     _check_templates(meta, entry.adapter_cls, user_error=True)
-    return entry.adapter_cls(meta, dataset_hub=dataset_hub, seed=seed)
+    adapter = entry.adapter_cls(meta, dataset_hub=dataset_hub, seed=seed)
+    adapter.build_scorers()  # a scorer that refuses its metrics or options is reported now, before any data
+    return adapter
 
 
 # ---------------------------------------------------------------------------------------------- helpers
@@ -220,7 +226,7 @@ def _subsets(meta: BenchmarkMeta, value: Any) -> list[str]:
 
 
 def _metrics(entry: _Entry, value: Any) -> tuple[list[str], dict[str, dict[str, Any]]]:
-    name, supported = entry.meta.name, entry.adapter_cls.supported_metrics
+    name, supported = entry.meta.name, list(entry.meta.scorers)
     entries = [value] if isinstance(value, str | Mapping) else value
     if not isinstance(entries, list | tuple) or not entries:
         raise UserError(f"metric_list for {name} must be a non-empty list, got {value!r}")
@@ -287,9 +293,9 @@ def _data_location(
 
 
 def _check_declaration(meta: BenchmarkMeta, cls: type[BenchmarkAdapter]) -> None:
-    unsupported = [m for m in meta.metric_list if m not in cls.supported_metrics]
+    unsupported = [m for m in meta.metric_list if m not in meta.scorers]
     if unsupported:
-        raise ValueError(f"{meta.name}: metrics {unsupported} are not supported by {cls.__qualname__}")
+        raise ValueError(f"{meta.name}: no scorer of {cls.__qualname__} computes metrics {unsupported}")
     _check_templates(meta, cls, user_error=False)
 
 

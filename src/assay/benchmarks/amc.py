@@ -13,15 +13,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
-from typing import Any
+from typing import Any, ClassVar
 
-from assay.benchmarks._base import SplitOrigin
+from assay.benchmarks._base import DataSpec
 from assay.benchmarks._competition_math_base import BOXED_PROMPT, answer_text
 from assay.benchmarks._meta import BenchmarkExample, BenchmarkMeta
 from assay.benchmarks._qa import MathAdapter
 from assay.benchmarks._registry import register_benchmark
-from assay.datasets import load_hub_split
 from assay.types import Sample
 
 SUBSETS = ["amc22", "amc23", "amc24"]
@@ -72,13 +70,8 @@ SUBSETS = ["amc22", "amc23", "amc24"]
 class AMCAdapter(MathAdapter):
     """AMC records (``problem``, ``answer``; a float such as ``27.0`` is read as ``27``)."""
 
-    def load_hub_records(self, subset: str, split: str) -> tuple[list[dict[str, Any]], SplitOrigin]:
-        # The hub dataset has one configuration whose splits are the years.
-        loaded = load_hub_split(
-            self.meta.dataset_id, "default", subset, hub=self.dataset_hub, revision=self.meta.dataset_revision
-        )
-        origin = SplitOrigin(subset, split, loaded.dataset_id, loaded.hub, loaded.revision, loaded.resolved_revision)
-        return loaded.records, replace(origin, split=subset)
+    # The hub dataset has one configuration whose splits are the years.
+    data: ClassVar[DataSpec] = DataSpec(hub_route=lambda meta, subset, split: ("default", subset))
 
     def record_to_sample(self, record: Mapping[str, Any], *, subset: str, index: int) -> Sample:
         return Sample(

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
-from assay.benchmarks._base import LocalFile
+from assay.benchmarks._base import DataSpec, LocalFile
 from assay.benchmarks._mcq import (
     CHOICE_SCORING_HELP,
     CHOICE_SCORING_PARAMS,
@@ -26,6 +26,12 @@ from assay.types import Sample
 
 #: Split names of the upstream release files (``ARC-Easy-Dev.jsonl``) by hub split name.
 _UPSTREAM_SPLITS = {"train": "Train", "validation": "Dev", "dev": "Dev", "test": "Test"}
+
+
+def upstream_files(root: Path, subset: str, split: str) -> list[LocalFile]:
+    """The ARC-V1-Feb2018 release: ``<subset>/<subset>-<Split>.jsonl`` (or without the folder)."""
+    name = f"{subset}-{_UPSTREAM_SPLITS.get(split, split)}.jsonl"
+    return [LocalFile(root / subset / name), LocalFile(root / name)]
 
 
 @register_benchmark(
@@ -83,13 +89,7 @@ _UPSTREAM_SPLITS = {"train": "Train", "validation": "Dev", "dev": "Dev", "test":
 class ARCAdapter(MultipleChoiceAdapter):
     """Reads both the upstream schema (``question.stem``/``question.choices``) and the hub's."""
 
-    def local_candidates(self, root: Path, subset: str, split: str) -> list[LocalFile]:
-        upstream = _UPSTREAM_SPLITS.get(split, split)
-        return [
-            LocalFile(root / subset / f"{subset}-{upstream}.jsonl"),
-            LocalFile(root / f"{subset}-{upstream}.jsonl"),
-            *super().local_candidates(root, subset, split),
-        ]
+    data: ClassVar[DataSpec] = DataSpec(upstream=upstream_files)
 
     def record_to_sample(self, record: Mapping[str, Any], *, subset: str, index: int) -> Sample:
         question = record["question"]

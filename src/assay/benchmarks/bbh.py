@@ -20,17 +20,21 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from assay.benchmarks._base import LocalFile
+from assay.benchmarks._base import DataSpec, LocalFile, read_local_file
 from assay.benchmarks._bbh_lenient import answer_text, lenient_choice, lenient_free_form_correct
 from assay.benchmarks._meta import BenchmarkExample, BenchmarkMeta
 from assay.benchmarks._qa import QuestionAnswerAdapter
 from assay.benchmarks._registry import register_benchmark
 from assay.errors import UserError
-from assay.types import Sample, Score
+from assay.scoring.scorer import BaseScorer, register_scorer
+from assay.types import ModelOutput, Sample, Score
+
+if TYPE_CHECKING:
+    from assay.scoring.context import ScoringContext
 
 #: Tasks whose targets are option letters ``(A)``..; EvalScope's ``MULTIPLE_CHOICE_LIST`` order.
 MULTIPLE_CHOICE_TASKS: tuple[str, ...] = (
@@ -169,6 +173,23 @@ _TASK_COUNTS: dict[str, int] = dict(
 )
 
 
+def upstream_files(root: Path, subset: str, split: str) -> list[LocalFile]:
+    """The BIG-Bench-Hard release: ``bbh/<task>.json`` (or ``<task>.json`` when given that folder)."""
+    return [LocalFile(root / "bbh" / f"{subset}.json"), LocalFile(root / f"{subset}.json")]
+
+
+def read_bbh_file(found: LocalFile) -> list[dict[str, Any]]:
+    """Upstream task files wrap the records as ``{"canary": ..., "examples": [...]}``; unwrap them."""
+    if found.path.suffix == ".json":
+        try:
+            content = json.loads(found.path.read_text(encoding="utf-8-sig"))
+        except json.JSONDecodeError as exc:
+            raise UserError(f"{found.path} is not valid JSON ({exc.msg})") from exc
+        if isinstance(content, dict) and isinstance(content.get("examples"), list):
+            return list(content["examples"])
+    return read_local_file(found)
+
+
 @register_benchmark(
     BenchmarkMeta(
         name="bbh",
@@ -224,7 +245,8 @@ _TASK_COUNTS: dict[str, int] = dict(
 class BBHAdapter(QuestionAnswerAdapter):
     """BBH tasks: per-task CoT few-shot prompts, task-type-specific answer extraction."""
 
-    supported_metrics: ClassVar[tuple[str, ...]] = ("acc",)
+    data: ClassVar[DataSpec] = DataSpec(upstream=upstream_files, reader=read_bbh_file)
+    default_scorers: ClassVar[dict[str, str]] = {"acc": "bbh_match"}
     allowed_few_shot_nums: ClassVar[tuple[int, ...] | None] = ALLOWED_FEW_SHOT_NUMS
     few_shot_examples: ClassVar[str] = "the task's official chain-of-thought examples"
 
@@ -243,27 +265,8 @@ class BBHAdapter(QuestionAnswerAdapter):
         """Whether ``extra_params.answer_extraction`` is ``lenient``."""
         return self.meta.extra_params.get("answer_extraction") == "lenient"
 
-    def scoring_settings(self) -> dict[str, Any]:
-        if self.lenient:
-            return {"extractor": "lenient_answer_is_boxed_units", "compare": "numeric_value_or_strip_lower"}
-        return {"extractor": "so_the_answer_is_last_line", "compare": "strip_lower_exact"}
-
-    def local_candidates(self, root: Path, subset: str, split: str) -> list[LocalFile]:
-        # Upstream release: bbh/<task>.json, or <task>.json when local_path is that bbh/ folder.
-        upstream = [LocalFile(root / "bbh" / f"{subset}.json"), LocalFile(root / f"{subset}.json")]
-        return [*upstream, *super().local_candidates(root, subset, split)]
-
-    def read_local_file(self, found: LocalFile) -> list[dict[str, Any]]:
-        # Upstream task files wrap the records as {"canary": ..., "examples": [...]}, which the
-        # generic JSON reader refuses (two top-level keys); unwrap them here.
-        if found.path.suffix == ".json":
-            try:
-                content = json.loads(found.path.read_text(encoding="utf-8-sig"))
-            except json.JSONDecodeError as exc:
-                raise UserError(f"{found.path} is not valid JSON ({exc.msg})") from exc
-            if isinstance(content, dict) and isinstance(content.get("examples"), list):
-                return list(content["examples"])
-        return super().read_local_file(found)
+    def scorer_options(self) -> dict[str, dict[str, Any]]:
+        return {"bbh_match": {"lenient": self.lenient}}
 
     def fewshot_text(self, subset: str) -> str | None:
         if self.meta.few_shot_num == 0:
@@ -271,7 +274,7 @@ class BBHAdapter(QuestionAnswerAdapter):
         return cot_prompt_body(self._cot_prompt_file(subset))
 
     def _cot_prompt_file(self, task: str) -> str:
-        root = self._local_root()
+        root = self.source.local_root()
         if root is not None:
             folder = root if root.is_dir() else root.parent
             candidates = [folder / "cot-prompts" / f"{task}.txt", folder.parent / "cot-prompts" / f"{task}.txt"]
@@ -308,24 +311,42 @@ class BBHAdapter(QuestionAnswerAdapter):
             metadata={"task_type": "multiple_choice" if multiple_choice else "free_form"},
         )
 
-    async def score_answer(self, answer: str, sample: Sample) -> Score:
-        multiple_choice = sample.metadata.get("task_type") == "multiple_choice"
+
+@register_scorer("bbh_match")
+class BBHScorer(BaseScorer):
+    """BBH's answer reading: EvalScope's literal one, or (``lenient``) one that forgives formatting.
+
+    Literal: the option letter after the last "So the answer is" for multiple-choice tasks, the text
+    of the answer line for free-form ones, compared case-insensitively. Lenient (opt-in) adds
+    "The answer is", ``\\boxed{}``, LaTeX fractions, trailing units and numbers compared by value.
+    """
+
+    version = "1"
+    supported_metrics = ("acc",)
+
+    def __init__(self, metrics: Sequence[str] | None = None, *, lenient: bool = False) -> None:
+        super().__init__(metrics, lenient=lenient)
+        self.lenient = lenient
+
+    def settings(self) -> dict[str, Any]:
         if self.lenient:
-            return self._score_lenient(answer, sample, multiple_choice)
+            return {"extractor": "lenient_answer_is_boxed_units", "compare": "numeric_value_or_strip_lower"}
+        return {"extractor": "so_the_answer_is_last_line", "compare": "strip_lower_exact"}
+
+    async def score(self, sample: Sample, output: ModelOutput, ctx: ScoringContext) -> Score:
+        answer = output.text
+        multiple_choice = sample.metadata.get("task_type") == "multiple_choice"
+        gold = sample.target if isinstance(sample.target, str) else sample.target[0]
+        if self.lenient:
+            extracted = lenient_choice(answer) if multiple_choice else answer_text(answer)
+            if not extracted:
+                return self.zero(explanation="no answer found in the reply")
+            if multiple_choice:
+                correct = extracted.strip().lower() == gold.strip().lower()
+            else:
+                correct = lenient_free_form_correct(answer, gold)
+            return self.scored(float(correct), extracted=extracted)
         extracted = extract_multiple_choice(answer) if multiple_choice else extract_free_form(answer)
         if not extracted:
-            return self.zero_score(explanation="empty reply")
-        gold = sample.target if isinstance(sample.target, str) else sample.target[0]
-        correct = extracted.strip().lower() == gold.strip().lower()
-        return Score(value=dict.fromkeys(self.meta.metric_list, float(correct)), extracted=extracted)
-
-    def _score_lenient(self, answer: str, sample: Sample, multiple_choice: bool) -> Score:
-        gold = sample.target if isinstance(sample.target, str) else sample.target[0]
-        extracted = lenient_choice(answer) if multiple_choice else answer_text(answer)
-        if not extracted:
-            return self.zero_score(explanation="no answer found in the reply")
-        if multiple_choice:
-            correct = extracted.strip().lower() == gold.strip().lower()
-        else:
-            correct = lenient_free_form_correct(answer, gold)
-        return Score(value=dict.fromkeys(self.meta.metric_list, float(correct)), extracted=extracted)
+            return self.zero(explanation="empty reply")
+        return self.scored(float(extracted.strip().lower() == gold.strip().lower()), extracted=extracted)

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
-from assay.benchmarks._base import LocalFile, format_template
+from assay.benchmarks._base import DataSpec, LocalFile, format_template
 from assay.benchmarks._mcq import CHOICE_SCORING_HELP, CHOICE_SCORING_PARAMS, MultipleChoiceAdapter
 from assay.benchmarks._meta import BenchmarkExample, BenchmarkMeta
 from assay.benchmarks._registry import register_benchmark
@@ -92,6 +92,11 @@ def _options(choices: list[str]) -> str:
     return "\n".join(f"{choice_label(i)}. {text}" for i, text in enumerate(choices))
 
 
+def upstream_files(root: Path, subset: str, split: str) -> list[LocalFile]:
+    """The C-Eval release: ``<split>/<subject>_<split>.csv``."""
+    return [LocalFile(root / split / f"{subset}_{split}.csv")]
+
+
 @register_benchmark(
     BenchmarkMeta(
         name="ceval",
@@ -150,9 +155,7 @@ class CEvalAdapter(MultipleChoiceAdapter):
     template_fields: ClassVar[frozenset[str]] = frozenset({"subject", "question", "choices", "letters", "fewshot"})
     few_shot_header: ClassVar[str | None] = FEW_SHOT_HEADER
 
-    def local_candidates(self, root: Path, subset: str, split: str) -> list[LocalFile]:
-        upstream = LocalFile(root / split / f"{subset}_{split}.csv")
-        return [upstream, *super().local_candidates(root, subset, split)]
+    data: ClassVar[DataSpec] = DataSpec(upstream=upstream_files)
 
     def record_to_sample(self, record: Mapping[str, Any], *, subset: str, index: int) -> Sample:
         answer = str(record["answer"]).strip().upper()

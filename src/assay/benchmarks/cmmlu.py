@@ -19,10 +19,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
-from assay.benchmarks._base import LocalFile
-from assay.benchmarks._knowledge_mcq_base import GroupedHubMixin
+from assay.benchmarks._base import DataSpec, LocalFile
 from assay.benchmarks._mcq import (
     CHINESE_SINGLE_ANSWER_TEMPLATE_COT,
     CHOICE_SCORING_HELP,
@@ -191,6 +190,11 @@ _TEST_COUNTS: dict[str, int] = dict(
 )
 
 
+def upstream_files(root: Path, subset: str, split: str) -> list[LocalFile]:
+    """The haonan-li/CMMLU release: ``data/<split>/<subject>.csv`` (or without ``data/``)."""
+    return [LocalFile(base / split / f"{subset}.csv") for base in (root / "data", root)]
+
+
 @register_benchmark(
     BenchmarkMeta(
         name="cmmlu",
@@ -239,14 +243,12 @@ _TEST_COUNTS: dict[str, int] = dict(
         category_map=SUBJECT_CATEGORIES,
     )
 )
-class CMMLUAdapter(GroupedHubMixin, MultipleChoiceAdapter):
+class CMMLUAdapter(MultipleChoiceAdapter):
     """Reads the upstream CSVs (``Question``, ``A``-``D``, ``Answer``) and EvalScope's hub schema."""
 
     few_shot_header = CHINESE_FEW_SHOT_TEMPLATE
-
-    def local_candidates(self, root: Path, subset: str, split: str) -> list[LocalFile]:
-        upstream = [LocalFile(base / split / f"{subset}.csv") for base in (root / "data", root)]
-        return [*upstream, *super().local_candidates(root, subset, split)]
+    # The hub keeps every subject in one configuration, told apart by its 'category' column.
+    data: ClassVar[DataSpec] = DataSpec(upstream=upstream_files, subset_key="category")
 
     def record_to_sample(self, record: Mapping[str, Any], *, subset: str, index: int) -> Sample:
         if "choices" in record:  # hub: "(A) 土地"; EvalScope drops the first three characters

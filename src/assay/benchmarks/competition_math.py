@@ -19,9 +19,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
-from assay.benchmarks._base import LocalFile
-from assay.benchmarks._competition_math_base import FieldSubsetMathAdapter, answer_text, last_boxed_content
+from assay.benchmarks._base import DataSpec, LocalFile
+from assay.benchmarks._competition_math_base import answer_text, last_boxed_content
 from assay.benchmarks._meta import BenchmarkExample, BenchmarkMeta
+from assay.benchmarks._qa import MathAdapter
 from assay.benchmarks._registry import register_benchmark
 from assay.errors import UserError
 from assay.scoring.extract import extract_math_answer
@@ -31,6 +32,21 @@ PROMPT_TEMPLATE = "Problem:\n{question}\n\nPlease reason step by step, and put y
 FEW_SHOT_PROMPT_TEMPLATE = "Here are some examples of how to solve similar problems:\n\n{fewshot}\n" + PROMPT_TEMPLATE
 LEVELS = [f"Level {n}" for n in range(1, 6)]
 ALL_LEVELS = "all"
+
+
+def upstream_files(root: Path, subset: str, split: str) -> list[LocalFile]:
+    """openai/simple-evals names its copy of the test split ``math_test.csv``."""
+    return [LocalFile(root / f"math_{split}.csv")]
+
+
+def level_of(record: Mapping[str, Any]) -> str:
+    """The subset of a MATH record: its ``level`` (``Level 3``)."""
+    if "level" not in record:
+        raise UserError(
+            "competition_math: this file has no 'level' column (the simple-evals CSV has answers only); "
+            "set subset_list to ['all'] and few_shot_num to 0 in dataset_args"
+        )
+    return str(record["level"])
 
 
 @register_benchmark(
@@ -76,22 +92,11 @@ ALL_LEVELS = "all"
         metric_list=["acc"],
     )
 )
-class CompetitionMathAdapter(FieldSubsetMathAdapter):
+class CompetitionMathAdapter(MathAdapter):
     """MATH records (``problem``, ``solution``, ``level``, ``type``) or simple-evals rows."""
 
-    whole_split_subset: ClassVar[str | None] = ALL_LEVELS
-
-    def local_candidates(self, root: Path, subset: str, split: str) -> list[LocalFile]:
-        # openai/simple-evals names its copy of the test split math_test.csv.
-        return [LocalFile(root / f"math_{split}.csv"), *super().local_candidates(root, subset, split)]
-
-    def subset_of(self, record: Mapping[str, Any]) -> str:
-        if "level" not in record:
-            raise UserError(
-                "competition_math: this file has no 'level' column (the simple-evals CSV has answers only); "
-                "set subset_list to ['all'] and few_shot_num to 0 in dataset_args"
-            )
-        return str(record["level"])
+    # One split holds every level; 'all' keeps every record.
+    data: ClassVar[DataSpec] = DataSpec(upstream=upstream_files, subset_key=level_of, whole_subset=ALL_LEVELS)
 
     def record_to_sample(self, record: Mapping[str, Any], *, subset: str, index: int) -> Sample:
         if "Question" in record:  # simple-evals CSV

@@ -24,12 +24,16 @@ import re
 import string
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from assay.benchmarks._base import BenchmarkAdapter, LocalFile, format_template
+from assay.benchmarks._base import BenchmarkAdapter, DataSpec, LocalFile, format_template
 from assay.benchmarks._meta import BenchmarkExample, BenchmarkMeta
 from assay.benchmarks._registry import register_benchmark
-from assay.types import Sample, Score
+from assay.scoring.scorer import BaseScorer, register_scorer
+from assay.types import ModelOutput, Sample, Score
+
+if TYPE_CHECKING:
+    from assay.scoring.context import ScoringContext
 
 PROMPT_TEMPLATE = (
     "You will be asked to read a passage and answer a question. {drop_examples}\n# Your Task\n\n---\n{query}\n\n"
@@ -230,6 +234,11 @@ def extract_answer(reply: str) -> str:
     return str(matches[-1]) if matches else reply
 
 
+def snapshot_files(root: Path, subset: str, split: str) -> list[LocalFile]:
+    """A snapshot of EleutherAI/drop holds ``drop_<split>.parquet`` at its root."""
+    return [LocalFile(root / f"drop_{split}{suffix}") for suffix in (".parquet", ".jsonl")]
+
+
 @register_benchmark(
     BenchmarkMeta(
         name="drop",
@@ -283,20 +292,13 @@ def extract_answer(reply: str) -> str:
 class DROPAdapter(BenchmarkAdapter):
     """DROP records to samples whose target is the list of gold answers; official EM/F1 scoring."""
 
-    supported_metrics: ClassVar[tuple[str, ...]] = ("f1", "em")
+    data: ClassVar[DataSpec] = DataSpec(upstream=snapshot_files)
+    default_scorers: ClassVar[dict[str, str]] = {"f1": "drop_em_f1", "em": "drop_em_f1"}
     template_fields: ClassVar[frozenset[str]] = frozenset({"drop_examples", "query"})
     required_template_fields: ClassVar[frozenset[str]] = frozenset({"query"})
 
     allowed_few_shot_nums: ClassVar[tuple[int, ...] | None] = ALLOWED_FEW_SHOT_NUMS
     few_shot_examples: ClassVar[str] = "its fixed examples"
-
-    def scoring_settings(self) -> dict[str, Any]:
-        return {"extractor": "last_answer_line", "compare": "official_drop_em_f1"}
-
-    def local_candidates(self, root: Path, subset: str, split: str) -> list[LocalFile]:
-        # A snapshot of EleutherAI/drop holds drop_<split>.parquet at its root.
-        snapshot = [LocalFile(root / f"drop_{split}{suffix}") for suffix in (".parquet", ".jsonl")]
-        return [*snapshot, *super().local_candidates(root, subset, split)]
 
     def fewshot_text(self, subset: str) -> str | None:
         # The examples are a fixed text, not records of a train split.
@@ -319,9 +321,20 @@ class DROPAdapter(BenchmarkAdapter):
             self.meta.prompt_template, "prompt_template", self.meta.name, drop_examples=fewshot or "", query=query
         )
 
-    async def score_answer(self, answer: str, sample: Sample) -> Score:
-        extracted = extract_answer(answer)
+
+@register_scorer("drop_em_f1")
+class DropScorer(BaseScorer):
+    """The official DROP EM and F1 of the reply's last ``Answer:`` line against every gold answer."""
+
+    version = "1"
+    supported_metrics = ("f1", "em")
+
+    def settings(self) -> dict[str, Any]:
+        return {"extractor": "last_answer_line", "compare": "official_drop_em_f1"}
+
+    async def score(self, sample: Sample, output: ModelOutput, ctx: ScoringContext) -> Score:
+        extracted = extract_answer(output.text)
         golds = [tuple(gold) for gold in sample.metadata["gold_answers"]]
         em, f1 = drop_em_f1(extracted, golds)
         values = {"em": em, "f1": f1}
-        return Score(value={name: values[name] for name in self.meta.metric_list}, extracted=extracted or None)
+        return Score(value={name: values[name] for name in self.metrics}, extracted=extracted or None)

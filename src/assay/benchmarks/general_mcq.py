@@ -11,8 +11,9 @@ template asking for ``答案：`` is parsed for that marker.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
+from assay.benchmarks._base import DataSpec
 from assay.benchmarks._mcq import (
     CHINESE_MULTIPLE_ANSWER_TEMPLATE,
     CHINESE_MULTIPLE_ANSWER_TEMPLATE_COT,
@@ -89,7 +90,7 @@ _TEMPLATES = {
 class GeneralMCQAdapter(MultipleChoiceAdapter):
     """Option columns A..J and a letter (or list of letters) answer; ids from the file row."""
 
-    local_only = True
+    data: ClassVar[DataSpec] = DataSpec(local_only=True)
 
     @classmethod
     def finalize_meta(cls, meta: BenchmarkMeta, given: frozenset[str]) -> BenchmarkMeta:

@@ -13,19 +13,16 @@ the user gives *is* applied (EvalScope silently ignores it).
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from assay.benchmarks._base import DataSpec
 from assay.benchmarks._meta import BenchmarkExample, BenchmarkMeta
 from assay.benchmarks._qa import QuestionAnswerAdapter
 from assay.benchmarks._registry import register_benchmark
 from assay.errors import UserError
-from assay.scoring.text_metrics import BLEU_KEYS, ROUGE_KEYS
-from assay.types import ChatMessage, Sample, SampleStatus, Score
+from assay.types import ChatMessage, Sample
 
-#: Metric name -> prefix of the score keys it stands for (EvalScope: bleu-1..4, Rouge-1-R ... Rouge-L-F).
-_FAMILY_KEYS = {"BLEU": BLEU_KEYS, "Rouge": ROUGE_KEYS}
 #: The report's headline score (EvalScope 1.14's ``primary_metric``: ROUGE-L recall, mean).
 HEADLINE_KEY = "Rouge-L-R"
 _ROLES = ("system", "user", "assistant")
@@ -59,13 +56,14 @@ _ROLES = ("system", "user", "assistant")
         few_shot_num=0,
         prompt_template="{question}",
         metric_list=["BLEU", "Rouge"],
+        headline_metric=HEADLINE_KEY,
     )
 )
 class GeneralQAAdapter(QuestionAnswerAdapter):
     """Query or chat records to samples; BLEU/ROUGE scores from ``assay.scoring.text_metrics``."""
 
-    supported_metrics: ClassVar[tuple[str, ...]] = ("BLEU", "Rouge")
-    local_only = True
+    data: ClassVar[DataSpec] = DataSpec(local_only=True)
+    default_scorers: ClassVar[dict[str, str]] = {"BLEU": "bleu", "Rouge": "rouge"}
 
     def record_to_sample(self, record: Mapping[str, Any], *, subset: str, index: int) -> Sample:
         if "answer" not in record and "response" not in record:
@@ -90,31 +88,6 @@ class GeneralQAAdapter(QuestionAnswerAdapter):
         # one only when the input has no system message).
         system = sample.metadata.get("system")
         return str(system) if system is not None else self.meta.system_prompt
-
-    def scoring_settings(self) -> dict[str, Any]:
-        return {"text_similarity": "assay.scoring.text_metrics"}
-
-    def report_metrics(self) -> list[str]:
-        # Each family stands for its keys; EvalScope's headline for general_qa is mean ROUGE-L recall.
-        keys = [key for metric in self.meta.metric_list for key in _FAMILY_KEYS[metric]]
-        return sorted(keys, key=lambda key: key != HEADLINE_KEY)
-
-    async def score_answer(self, answer: str, sample: Sample) -> Score:
-        from assay.scoring.text_metrics import text_similarity  # rouge-score, sacrebleu
-
-        references = (sample.target or [""]) if isinstance(sample.target, list) else [sample.target]
-        scores = await asyncio.to_thread(text_similarity, answer, references)
-        values: dict[str, float] = {}
-        for metric in self.meta.metric_list:
-            found = {key: scores[key] for key in _FAMILY_KEYS[metric] if key in scores}
-            if not found:
-                return Score(
-                    status=SampleStatus.EXCLUDED,
-                    extracted=answer,
-                    reason=f"text_similarity returned no {metric} scores (got {sorted(scores)})",
-                )
-            values.update(found)
-        return Score(value=values, extracted=answer)
 
 
 def _messages(raw: Any, subset: str, index: int) -> list[ChatMessage]:

@@ -21,15 +21,13 @@ from __future__ import annotations
 import hashlib
 import random
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any, ClassVar
 
-from assay.benchmarks._base import LocalFile, SplitOrigin
+from assay.benchmarks._base import DataSpec, LocalFile
 from assay.benchmarks._commonsense_mcq_base import commonsense_meta
 from assay.benchmarks._mcq import SINGLE_ANSWER_TEMPLATE_COT, MultipleChoiceAdapter
-from assay.benchmarks._meta import BenchmarkExample
+from assay.benchmarks._meta import BenchmarkExample, BenchmarkMeta
 from assay.benchmarks._registry import register_benchmark
-from assay.datasets import load_hub_split
 from assay.scoring.extract import choice_label
 from assay.types import Sample
 
@@ -50,6 +48,11 @@ def shuffled_options(record: Mapping[str, Any]) -> tuple[list[str], str]:
     random.Random(seed).shuffle(options)
     # index() finds the first equal option, as EvalScope does when an incorrect answer repeats the correct one
     return options, choice_label(options.index(clean(record["Correct Answer"])))
+
+
+def hub_route(meta: BenchmarkMeta, subset: str, split: str) -> tuple[str | None, str]:
+    """The official hub dataset names its configuration ``gpqa_diamond``; another id uses the subset."""
+    return (_HF_CONFIG if meta.dataset_id == _HF_DATASET else subset), split
 
 
 @register_benchmark(
@@ -97,16 +100,9 @@ class GPQADiamondAdapter(MultipleChoiceAdapter):
     few_shot_examples: ClassVar[str] = "EvalScope's fixed five worked examples"
     fixed_fewshot_file: ClassVar[str | None] = FIVE_SHOT_FILE
 
-    def local_candidates(self, root: Path, subset: str, split: str) -> list[LocalFile]:
-        return [LocalFile(root / "gpqa_diamond.csv"), *super().local_candidates(root, subset, split)]
-
-    def load_hub_records(self, subset: str, split: str) -> tuple[list[dict[str, Any]], SplitOrigin]:
-        config = _HF_CONFIG if self.meta.dataset_id == _HF_DATASET else subset
-        loaded = load_hub_split(
-            self.meta.dataset_id, config, split, hub=self.dataset_hub, revision=self.meta.dataset_revision
-        )
-        origin = SplitOrigin(subset, split, loaded.dataset_id, loaded.hub, loaded.revision, loaded.resolved_revision)
-        return loaded.records, origin
+    data: ClassVar[DataSpec] = DataSpec(
+        upstream=lambda root, subset, split: [LocalFile(root / "gpqa_diamond.csv")], hub_route=hub_route
+    )
 
     def record_to_sample(self, record: Mapping[str, Any], *, subset: str, index: int) -> Sample:
         choices, target = shuffled_options(record)

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
-from assay.benchmarks._base import LocalFile
+from assay.benchmarks._base import DataSpec, LocalFile
 from assay.benchmarks._meta import BenchmarkExample, BenchmarkMeta
 from assay.benchmarks._qa import MathAdapter
 from assay.benchmarks._registry import register_benchmark
@@ -21,6 +21,11 @@ PROMPT_TEMPLATE = "{question}\nPlease reason step by step, and put your final an
 FEW_SHOT_HEADER = "Here are some examples of how to solve similar problems:\n\n{fewshot}\n\n"
 
 _ANSWER_DELIMITER = "####"
+
+
+def upstream_files(root: Path, subset: str, split: str) -> list[LocalFile]:
+    """The openai/grade-school-math release: ``<split>.jsonl`` and ``<split>_socratic.jsonl``."""
+    return [LocalFile(root / (f"{split}.jsonl" if subset == "main" else f"{split}_{subset}.jsonl"))]
 
 
 @register_benchmark(
@@ -73,10 +78,7 @@ class GSM8KAdapter(MathAdapter):
 
     few_shot_header: ClassVar[str | None] = FEW_SHOT_HEADER
 
-    def local_candidates(self, root: Path, subset: str, split: str) -> list[LocalFile]:
-        # Upstream release (openai/grade-school-math): <split>.jsonl, <split>_socratic.jsonl.
-        upstream = root / (f"{split}.jsonl" if subset == "main" else f"{split}_{subset}.jsonl")
-        return [LocalFile(upstream), *super().local_candidates(root, subset, split)]
+    data: ClassVar[DataSpec] = DataSpec(upstream=upstream_files)
 
     def record_to_sample(self, record: Mapping[str, Any], *, subset: str, index: int) -> Sample:
         *reasoning, target = str(record["answer"]).split(_ANSWER_DELIMITER)

@@ -22,9 +22,9 @@ import bz2
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
-from assay.benchmarks._base import LocalFile
+from assay.benchmarks._base import DataSpec, LocalFile, read_local_file
 from assay.benchmarks._mcq import (
     CHOICE_SCORING_HELP,
     CHOICE_SCORING_PARAMS,
@@ -64,6 +64,18 @@ def read_text_layout(path: Path) -> list[dict[str, Any]]:
         activity, _, ctx = head.partition(": ")
         records.append({"activity_label": activity, "ctx": ctx, "label": label, "endings": endings})
     return records
+
+
+def text_layout_files(root: Path, subset: str, split: str) -> list[LocalFile]:
+    """The llama.cpp text layout holds the validation split."""
+    return [LocalFile(root / name) for name in TEXT_LAYOUT_FILES] if split == "validation" else []
+
+
+def read_hellaswag_file(found: LocalFile) -> list[dict[str, Any]]:
+    """The text layout by its own reader, anything else by the shared readers."""
+    if found.path.name in TEXT_LAYOUT_FILES:
+        return read_text_layout(found.path)
+    return read_local_file(found)
 
 
 @register_benchmark(
@@ -115,14 +127,7 @@ def read_text_layout(path: Path) -> list[dict[str, Any]]:
 class HellaSwagAdapter(MultipleChoiceAdapter):
     """Reads the hub schema and the llama.cpp text layout."""
 
-    def local_candidates(self, root: Path, subset: str, split: str) -> list[LocalFile]:
-        text = [LocalFile(root / name) for name in TEXT_LAYOUT_FILES] if split == "validation" else []
-        return [*text, *super().local_candidates(root, subset, split)]
-
-    def read_local_file(self, found: LocalFile) -> list[dict[str, Any]]:
-        if found.path.name in TEXT_LAYOUT_FILES:
-            return read_text_layout(found.path)
-        return super().read_local_file(found)
+    data: ClassVar[DataSpec] = DataSpec(upstream=text_layout_files, reader=read_hellaswag_file)
 
     def record_to_sample(self, record: Mapping[str, Any], *, subset: str, index: int) -> Sample:
         # The text layout has only the joined ctx (see the module docstring).

@@ -19,19 +19,16 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any, ClassVar
 
-from assay.benchmarks._base import BenchmarkAdapter, LocalFile, format_template
+from assay.benchmarks._base import BenchmarkAdapter, DataSpec, LocalFile, format_template
 from assay.benchmarks._meta import BenchmarkExample, BenchmarkMeta
 from assay.benchmarks._registry import register_benchmark
 from assay.errors import UserError
 from assay.scoring import ifeval
-from assay.types import Sample, Score
-
-METRICS = ("prompt_level_strict", "inst_level_strict", "prompt_level_loose", "inst_level_loose")
+from assay.scoring.scorers.ifeval import IFEVAL_METRICS as METRICS
+from assay.types import Sample
 
 
 @register_benchmark(
@@ -86,13 +83,9 @@ METRICS = ("prompt_level_strict", "inst_level_strict", "prompt_level_loose", "in
 class IFEvalAdapter(BenchmarkAdapter):
     """IFEval records to samples carrying their instructions; replies judged by the reference's checks."""
 
-    supported_metrics: ClassVar[tuple[str, ...]] = METRICS
-
-    def scoring_settings(self) -> dict[str, Any]:
-        return {"checkers": "google-instruction_following_eval", "loose_variants": 8, "langdetect_seed": 0}
-
-    def local_candidates(self, root: Path, subset: str, split: str) -> list[LocalFile]:
-        return [LocalFile(root / "input_data.jsonl"), *super().local_candidates(root, subset, split)]
+    # google-research's instruction_following_eval/data/input_data.jsonl
+    data: ClassVar[DataSpec] = DataSpec(upstream=lambda root, subset, split: [LocalFile(root / "input_data.jsonl")])
+    default_scorers: ClassVar[dict[str, str]] = dict.fromkeys(METRICS, "ifeval")
 
     def record_to_sample(self, record: Mapping[str, Any], *, subset: str, index: int) -> Sample:
         key = record.get("key", index)
@@ -115,26 +108,3 @@ class IFEvalAdapter(BenchmarkAdapter):
     def format_prompt(self, sample: Sample, fewshot: str | None) -> str:
         assert isinstance(sample.input, str)
         return format_template(self.meta.prompt_template, "prompt_template", self.meta.name, question=sample.input)
-
-    async def score_answer(self, answer: str, sample: Sample) -> Score:
-        ids, kwargs = sample.metadata["instruction_id_list"], sample.metadata["kwargs"]
-        # Language detection and tokenizing are CPU work of tens of milliseconds on long replies:
-        # off the event loop, so requests in flight are not held up.
-        verdict = await asyncio.to_thread(ifeval.judge, ids, kwargs, answer)
-        values = {
-            "prompt_level_strict": float(verdict.prompt_strict),
-            "inst_level_strict": sum(verdict.strict) / len(verdict.strict),
-            "prompt_level_loose": float(verdict.prompt_loose),
-            "inst_level_loose": sum(verdict.loose) / len(verdict.loose),
-        }
-        followed = ", ".join(
-            f"{instruction}={'strict' if strict else 'loose' if loose else 'no'}"
-            for instruction, strict, loose in zip(ids, verdict.strict, verdict.loose, strict=True)
-        )
-        count = float(len(ids))
-        return Score(
-            value={name: values[name] for name in self.meta.metric_list},
-            extracted=f"strict {sum(verdict.strict)}/{len(ids)}, loose {sum(verdict.loose)}/{len(ids)}",
-            explanation=followed,
-            weights={name: count for name in self.meta.metric_list if name.startswith("inst_level")},
-        )

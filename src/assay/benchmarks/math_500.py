@@ -13,14 +13,21 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
-from assay.benchmarks._competition_math_base import BOXED_PROMPT, FieldSubsetMathAdapter, answer_text
+from assay.benchmarks._base import DataSpec
+from assay.benchmarks._competition_math_base import BOXED_PROMPT, answer_text
 from assay.benchmarks._meta import BenchmarkExample, BenchmarkMeta
+from assay.benchmarks._qa import MathAdapter
 from assay.benchmarks._registry import register_benchmark
 from assay.types import Sample
 
 LEVELS = [f"Level {n}" for n in range(1, 6)]
+
+
+def level_of(record: Mapping[str, Any]) -> str:
+    """The subset of a MATH-500 record: ``Level <level>``."""
+    return f"Level {record['level']}"
 
 
 @register_benchmark(
@@ -69,11 +76,10 @@ LEVELS = [f"Level {n}" for n in range(1, 6)]
         metric_list=["acc"],
     )
 )
-class Math500Adapter(FieldSubsetMathAdapter):
+class Math500Adapter(MathAdapter):
     """PRM800K records (``problem``, ``answer``, ``level``, ``unique_id``) grouped by level."""
 
-    def subset_of(self, record: Mapping[str, Any]) -> str:
-        return f"Level {record['level']}"
+    data: ClassVar[DataSpec] = DataSpec(subset_key=level_of)
 
     def record_to_sample(self, record: Mapping[str, Any], *, subset: str, index: int) -> Sample:
         return Sample(

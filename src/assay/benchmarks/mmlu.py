@@ -9,11 +9,10 @@ Social Science, Other) for grouped report rows.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
-from assay.benchmarks._base import LocalFile, SplitOrigin
+from assay.benchmarks._base import DataSpec, LocalFile
 from assay.benchmarks._mcq import (
     CHOICE_SCORING_HELP,
     CHOICE_SCORING_PARAMS,
@@ -22,7 +21,6 @@ from assay.benchmarks._mcq import (
 )
 from assay.benchmarks._meta import BenchmarkExample, BenchmarkMeta
 from assay.benchmarks._registry import register_benchmark
-from assay.datasets import load_hub_split
 from assay.errors import UserError
 from assay.types import Sample
 
@@ -162,6 +160,12 @@ _TEST_COUNTS: dict[str, int] = dict(
 )
 
 
+def upstream_files(root: Path, subset: str, split: str) -> list[LocalFile]:
+    """The hendrycks release: header-less ``<split>/<subject>_<split>.csv`` (``val`` for validation)."""
+    folder = _UPSTREAM_FOLDERS.get(split, split)
+    return [LocalFile(root / folder / f"{subset}_{folder}.csv", fieldnames=_UPSTREAM_COLUMNS)]
+
+
 @register_benchmark(
     BenchmarkMeta(
         name="mmlu",
@@ -213,26 +217,8 @@ _TEST_COUNTS: dict[str, int] = dict(
 class MMLUAdapter(MultipleChoiceAdapter):
     """Reads the upstream header-less CSVs and the hub schema (``choices`` list, integer ``answer``)."""
 
-    def __init__(self, meta: BenchmarkMeta, *, dataset_hub: str = "huggingface", seed: int | None = None) -> None:
-        super().__init__(meta, dataset_hub=dataset_hub, seed=seed)
-        #: split -> (records of the hub's 'all' configuration, where they came from)
-        self._hub_splits: dict[str, tuple[list[dict[str, Any]], SplitOrigin]] = {}
-
-    def local_candidates(self, root: Path, subset: str, split: str) -> list[LocalFile]:
-        folder = _UPSTREAM_FOLDERS.get(split, split)
-        upstream = LocalFile(root / folder / f"{subset}_{folder}.csv", fieldnames=_UPSTREAM_COLUMNS)
-        return [upstream, *super().local_candidates(root, subset, split)]
-
-    def load_hub_records(self, subset: str, split: str) -> tuple[list[dict[str, Any]], SplitOrigin]:
-        # One download of the 'all' configuration serves all 57 subjects (EvalScope does the same).
-        if split not in self._hub_splits:
-            loaded = load_hub_split(
-                self.meta.dataset_id, "all", split, hub=self.dataset_hub, revision=self.meta.dataset_revision
-            )
-            origin = SplitOrigin("all", split, loaded.dataset_id, loaded.hub, loaded.revision, loaded.resolved_revision)
-            self._hub_splits[split] = (loaded.records, origin)
-        records, origin = self._hub_splits[split]
-        return [r for r in records if r.get("subject") == subset], replace(origin, subset=subset)
+    # One download of the hub's 'all' configuration serves all 57 subjects (EvalScope does the same).
+    data: ClassVar[DataSpec] = DataSpec(upstream=upstream_files, subset_key="subject", container="all")
 
     def record_to_sample(self, record: Mapping[str, Any], *, subset: str, index: int) -> Sample:
         if "choices" in record:

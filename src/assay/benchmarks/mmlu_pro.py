@@ -18,9 +18,9 @@ files per category.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
-from assay.benchmarks._knowledge_mcq_base import GroupedHubMixin
+from assay.benchmarks._base import DataSpec
 from assay.benchmarks._mcq import CHOICE_SCORING_HELP, CHOICE_SCORING_PARAMS, MultipleChoiceAdapter
 from assay.benchmarks._meta import BenchmarkExample, BenchmarkMeta
 from assay.benchmarks._registry import register_benchmark
@@ -109,9 +109,11 @@ SUBSETS = [
         extra_params_help=dict(CHOICE_SCORING_HELP),
     )
 )
-class MMLUProAdapter(GroupedHubMixin, MultipleChoiceAdapter):
+class MMLUProAdapter(MultipleChoiceAdapter):
     """Reads ``question``, ``options``, letter ``answer`` and ``cot_content`` (for few-shot examples)."""
 
+    # One file (hub configuration or local snapshot) holds every category, named by 'category'.
+    data: ClassVar[DataSpec] = DataSpec(subset_key="category")
     # The few-shot prompt is the category header, then the zero-shot prompt (see format_prompt).
     few_shot_header = None
 

@@ -34,8 +34,8 @@ from assay.benchmarks._meta import BenchmarkExample, BenchmarkMeta
 from assay.benchmarks._registry import register_benchmark
 from assay.benchmarks.mmlu import SUBJECT_CATEGORIES  # same 57 subjects and categories
 from assay.errors import UserError
-from assay.scoring.extract import choice_label, extract_choice
-from assay.types import Sample, Score
+from assay.scoring.extract import choice_label
+from assay.types import Sample
 
 logger = logging.getLogger(__name__)
 
@@ -118,7 +118,7 @@ def corrected_targets(record: Mapping[str, Any], choices: list[str]) -> list[int
 class MMLUReduxAdapter(MultipleChoiceAdapter):
     """Reads the hub schema and applies the re-annotation; ``acc`` accepts any gold letter."""
 
-    supported_metrics: ClassVar[tuple[str, ...]] = ("acc",)
+    default_scorers: ClassVar[dict[str, str]] = {"acc": "choice"}
 
     @classmethod
     def finalize_meta(cls, meta: BenchmarkMeta, given: frozenset[str]) -> BenchmarkMeta:
@@ -145,11 +145,9 @@ class MMLUReduxAdapter(MultipleChoiceAdapter):
             metadata={"error_type": record.get("error_type"), "correct_answer": record.get("correct_answer")},
         )
 
-    async def score_answer(self, answer: str, sample: Sample) -> Score:
-        assert sample.choices is not None
-        extracted = extract_choice(answer, len(sample.choices), chinese=self.answer_in_chinese, multiple=False)
-        if extracted is None:
-            return self.zero_score(explanation="no option letter found in the reply")
-        gold = sample.target if isinstance(sample.target, list) else [sample.target]
-        hit = float(extracted.strip().lower() in {g.strip().lower() for g in gold})
-        return Score(value=dict.fromkeys(self.meta.metric_list, hit), extracted=extracted)
+    def scorer_options(self) -> dict[str, dict[str, Any]]:
+        # One letter is read, and it counts when it is any of the re-annotated gold letters.
+        return {
+            "choice": {"chinese": self.answer_in_chinese, "multiple": False, "any_gold": True},
+            "option_loglikelihood": {"normalized": self.choice_scoring == "loglikelihood_norm", "any_gold": True},
+        }

@@ -20,20 +20,21 @@ before any "Question:" it goes on to write, then the whole reply.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from pathlib import Path
-from typing import Any, ClassVar
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from assay.benchmarks._base import LocalFile
+from assay.benchmarks._base import DataSpec, LocalFile
 from assay.benchmarks._commonsense_mcq_base import commonsense_meta
-from assay.benchmarks._knowledge_mcq_base import GroupedHubMixin
 from assay.benchmarks._mcq import SINGLE_ANSWER_TEMPLATE_COT, MultipleChoiceAdapter
 from assay.benchmarks._meta import BenchmarkExample
 from assay.benchmarks._registry import register_benchmark
-from assay.datasets import SUPPORTED_SUFFIXES
 from assay.errors import UserError
 from assay.scoring.extract import choice_label
-from assay.types import Sample, Score
+from assay.scoring.scorer import BaseScorer, register_scorer
+from assay.types import ModelOutput, Sample, Score
+
+if TYPE_CHECKING:
+    from assay.scoring.context import ScoringContext
 
 FIVE_SHOT_FILE = "super_gpqa_5shot.txt"
 
@@ -201,24 +202,20 @@ def extract_super_gpqa_answer(reply: str, options: list[str]) -> str | None:
         category_map=dict(FIELD_DISCIPLINES),
     )
 )
-class SuperGPQAAdapter(GroupedHubMixin, MultipleChoiceAdapter):
+class SuperGPQAAdapter(MultipleChoiceAdapter):
     """One file (hub or local) holds every field; each subset takes the rows of its ``field``."""
 
-    subset_column: ClassVar[str | None] = "field"
-    supported_metrics: ClassVar[tuple[str, ...]] = ("acc",)
+    data: ClassVar[DataSpec] = DataSpec(
+        upstream=lambda root, subset, split: [LocalFile(root / "SuperGPQA-all.jsonl")], subset_key="field"
+    )
+    default_scorers: ClassVar[dict[str, str]] = {"acc": "super_gpqa_choice"}
 
     allowed_few_shot_nums: ClassVar[tuple[int, ...] | None] = (0, 5)
     few_shot_examples: ClassVar[str] = "EvalScope's fixed five worked examples"
     fixed_fewshot_file: ClassVar[str | None] = FIVE_SHOT_FILE
 
-    def scoring_settings(self) -> dict[str, Any]:
-        return {**super().scoring_settings(), "few_shot_extraction": bool(self.meta.few_shot_num)}
-
-    def local_candidates(self, root: Path, subset: str, split: str) -> list[LocalFile]:
-        names = ["SuperGPQA-all.jsonl", *(f"{split}{s}" for s in SUPPORTED_SUFFIXES)]
-        names += [f"default/{split}{s}" for s in SUPPORTED_SUFFIXES]
-        shards = sorted(root.glob(f"{split}-*.parquet")) + sorted(root.glob(f"default/{split}-*.parquet"))
-        return [LocalFile(root / name) for name in names] + [LocalFile(path) for path in shards[:1]]
+    def scorer_options(self) -> dict[str, dict[str, Any]]:
+        return {**super().scorer_options(), "super_gpqa_choice": {"few_shot": bool(self.meta.few_shot_num)}}
 
     def record_to_sample(self, record: Mapping[str, Any], *, subset: str, index: int) -> Sample:
         choices = [str(option) for option in record["options"]]
@@ -235,14 +232,35 @@ class SuperGPQAAdapter(GroupedHubMixin, MultipleChoiceAdapter):
             metadata={"discipline": record.get("discipline", "")},
         )
 
-    async def score_answer(self, answer: str, sample: Sample) -> Score:
+
+@register_scorer("super_gpqa_choice")
+class SuperGPQAScorer(BaseScorer):
+    """SuperGPQA's reading of a reply: an option letter, or an option's text (EvalScope's patterns).
+
+    Args:
+        metrics: ``acc``.
+        few_shot: Read the reply before any invented next ``Question:`` first (5-shot replies often
+            go on to write one).
+    """
+
+    version = "1"
+    supported_metrics = ("acc",)
+
+    def __init__(self, metrics: Sequence[str] | None = None, *, few_shot: bool = False) -> None:
+        super().__init__(metrics, few_shot=few_shot)
+        self.few_shot = few_shot
+
+    def settings(self) -> dict[str, Any]:
+        return {"chinese": False, "multiple_correct": False, "few_shot_extraction": self.few_shot}
+
+    async def score(self, sample: Sample, output: ModelOutput, ctx: ScoringContext) -> Score:
         assert sample.choices is not None and isinstance(sample.target, str)
-        choices = list(sample.choices)
+        choices, answer = list(sample.choices), output.text
         extracted = None
-        if self.meta.few_shot_num:
+        if self.few_shot:
             # A few-shot reply often goes on to invent the next "Question:"; its own answer comes first.
             extracted = extract_super_gpqa_answer(answer.split("Question:")[0], choices)
         extracted = extracted or extract_super_gpqa_answer(answer, choices)
         if extracted is None:
-            return self.zero_score(explanation="no option letter or option text found in the reply")
-        return Score(value={"acc": float(extracted == sample.target.upper())}, extracted=extracted)
+            return self.zero(explanation="no option letter or option text found in the reply")
+        return self.scored(float(extracted == sample.target.upper()), extracted=extracted)

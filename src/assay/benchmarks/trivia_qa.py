@@ -19,12 +19,16 @@ from __future__ import annotations
 import re
 import string
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from assay.benchmarks._base import BenchmarkAdapter, format_template
 from assay.benchmarks._meta import BenchmarkExample, BenchmarkMeta
 from assay.benchmarks._registry import register_benchmark
-from assay.types import Sample, Score
+from assay.scoring.scorer import BaseScorer, register_scorer
+from assay.types import ModelOutput, Sample, Score
+
+if TYPE_CHECKING:
+    from assay.scoring.context import ScoringContext
 
 PROMPT_TEMPLATE = (
     "Read the content and answer the following question.\n\nContent: {content}\n\nQuestion: {question}\n\n"
@@ -120,12 +124,9 @@ def _wiki_context(entity_pages: Any) -> Any:
 class TriviaQAAdapter(BenchmarkAdapter):
     """TriviaQA records to samples whose target is every alias of the answer."""
 
-    supported_metrics: ClassVar[tuple[str, ...]] = ("acc",)
+    default_scorers: ClassVar[dict[str, str]] = {"acc": "trivia_qa_match"}
     template_fields: ClassVar[frozenset[str]] = frozenset({"content", "question"})
     required_template_fields: ClassVar[frozenset[str]] = frozenset({"question"})
-
-    def scoring_settings(self) -> dict[str, Any]:
-        return {"extractor": "last_answer_line_triviaqa_normalized", "compare": "alias_exact_match"}
 
     def record_to_sample(self, record: Mapping[str, Any], *, subset: str, index: int) -> Sample:
         answer = record["answer"]
@@ -148,10 +149,21 @@ class TriviaQAAdapter(BenchmarkAdapter):
             question=sample.input,
         )
 
-    async def score_answer(self, answer: str, sample: Sample) -> Score:
-        extracted = extract_answer(answer)
+
+@register_scorer("trivia_qa_match")
+class TriviaQAScorer(BaseScorer):
+    """The normalised last answer line, matched exactly against every alias of the gold answer."""
+
+    version = "1"
+    supported_metrics = ("acc",)
+
+    def settings(self) -> dict[str, Any]:
+        return {"extractor": "last_answer_line_triviaqa_normalized", "compare": "alias_exact_match"}
+
+    async def score(self, sample: Sample, output: ModelOutput, ctx: ScoringContext) -> Score:
+        extracted = extract_answer(output.text)
         if not extracted:
-            return self.zero_score(explanation="no answer found in the reply")
+            return self.zero(explanation="no answer found in the reply")
         aliases = sample.target if isinstance(sample.target, list) else [sample.target]
         correct = any(extracted == alias.strip().lower() for alias in aliases)
-        return Score(value=dict.fromkeys(self.meta.metric_list, float(correct)), extracted=extracted)
+        return self.scored(float(correct), extracted=extracted)

@@ -24,9 +24,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
-from assay.benchmarks._base import LocalFile
+from assay.benchmarks._base import DataSpec, LocalFile
 from assay.benchmarks._mcq import (
     MULTIPLE_ANSWER_TEMPLATE,
     SINGLE_ANSWER_TEMPLATE,
@@ -59,6 +59,13 @@ def _options(targets: Mapping[str, Any]) -> tuple[list[str], list[int]]:
     if "choices" in targets and "labels" in targets:
         return [str(c) for c in targets["choices"]], [int(v) for v in targets["labels"]]
     return [str(k) for k in targets], [int(v) for v in targets.values()]
+
+
+def upstream_files(root: Path, subset: str, split: str) -> list[LocalFile]:
+    """The sylinrl/TruthfulQA release's ``data/mc_task.json`` holds the validation split."""
+    return (
+        [LocalFile(root / "data" / "mc_task.json"), LocalFile(root / "mc_task.json")] if split == "validation" else []
+    )
 
 
 @register_benchmark(
@@ -121,15 +128,13 @@ def _options(targets: Mapping[str, Any]) -> tuple[list[str], list[int]]:
 class TruthfulQAAdapter(MultipleChoiceAdapter):
     """MC1 or MC2 targets by ``extra_params.multiple_correct``; prompt template switches with it."""
 
+    data: ClassVar[DataSpec] = DataSpec(upstream=upstream_files)
+
     @classmethod
     def finalize_meta(cls, meta: BenchmarkMeta, given: frozenset[str]) -> BenchmarkMeta:
         if meta.extra_params.get("multiple_correct") and "prompt_template" not in given:
             meta = meta.with_overrides({"prompt_template": MULTIPLE_ANSWER_TEMPLATE})
         return super().finalize_meta(meta, given)
-
-    def local_candidates(self, root: Path, subset: str, split: str) -> list[LocalFile]:
-        upstream = [LocalFile(root / "data" / "mc_task.json"), LocalFile(root / "mc_task.json")]
-        return [*(upstream if split == "validation" else []), *super().local_candidates(root, subset, split)]
 
     def record_to_sample(self, record: Mapping[str, Any], *, subset: str, index: int) -> Sample:
         key = "mc2_targets" if self.multiple_correct else "mc1_targets"

@@ -20,7 +20,7 @@ from typing import Any
 import orjson
 
 from assay.config import TaskConfig, safe_filename
-from assay.engine.plan import DatasetPlan
+from assay.engine.plan import DatasetPlan, report_metrics
 from assay.errors import UserError
 from assay.report.build import build_report
 from assay.report.model import DataSource, Report, Timing
@@ -91,7 +91,7 @@ def write_reports(
             dataset_pretty_name=meta.pretty_name,
             model_name=model_name,
             benchmark_version=meta.version,
-            metric_list=plan.adapter.report_metrics(),
+            metric_list=report_metrics(plan),
             aggregation=meta.aggregation,
             repeats=config.repeats,
             subsets=list(plan.subsets),

@@ -12,10 +12,11 @@ from typing import Any
 
 from assay.benchmarks import BenchmarkAdapter, build_adapter
 from assay.config import TaskConfig, safe_filename
-from assay.engine.fingerprint import prediction_fingerprint, run_identity
+from assay.engine.fingerprint import prediction_fingerprint, run_identity, scoring_fingerprint
 from assay.engine.journal import Journal
 from assay.errors import UserError
-from assay.types import GenerateConfig, Sample
+from assay.scoring.scorer import Scorer
+from assay.types import GenerateConfig, RequestKind, Sample
 
 
 @dataclass
@@ -37,6 +38,8 @@ class DatasetPlan:
     name: str
     adapter: BenchmarkAdapter
     generate_config: GenerateConfig
+    request_kind: RequestKind
+    scorers: list[Scorer]
     subsets: dict[str, SubsetPlan]
     scoring_fingerprint: str
     #: key -> final review record, filled as the run goes (cached ones included)
@@ -91,29 +94,51 @@ def build_plans(config: TaskConfig, work_dir: Path) -> list[DatasetPlan]:
             )
             for subset, samples in loaded.items()
         }
+        scorers = adapter.build_scorers()
         plans.append(
             DatasetPlan(
                 name=name,
                 adapter=adapter,
                 generate_config=adapter.generate_config(config.generation_config),
+                request_kind=adapter.request_kind(),
+                scorers=scorers,
                 subsets=subsets,
-                scoring_fingerprint=adapter.scoring_fingerprint(),
+                scoring_fingerprint=scoring_fingerprint(adapter.meta, scorers),
             )
         )
     return plans
 
 
-def work_items(config: TaskConfig, plans: list[DatasetPlan]) -> list[WorkItem]:
-    """Every (sample, repeat) of the run, with its prediction fingerprint."""
+def report_metrics(plan: DatasetPlan) -> list[str]:
+    """The per-sample value keys the report aggregates, headline first.
+
+    Every key the scorers write, in ``metric_list`` order (a family metric such as general_qa's
+    ``BLEU`` stands for its keys ``bleu-1`` .. ``bleu-4``), with ``headline_metric`` moved first.
+    """
+    keys = [key for scorer in plan.scorers for key in scorer.value_keys()]
+    headline = plan.adapter.meta.headline_metric
+    return sorted(keys, key=lambda key: key != headline) if headline in keys else keys
+
+
+def work_items(config: TaskConfig, plans: list[DatasetPlan], weights: dict[str, Any] | None = None) -> list[WorkItem]:
+    """Every (sample, repeat) of the run, with its prediction fingerprint.
+
+    ``weights`` is the backend's account of the weights it really loads, when that differs from
+    what ``config.model`` names (see :func:`assay.engine.fingerprint.run_identity`).
+    """
     identity = run_identity(
-        model=config.model, eval_type=config.eval_type, model_args=config.model_args, chat_template=config.chat_template
+        model=config.model,
+        eval_type=config.eval_type,
+        model_args=config.model_args,
+        chat_template=config.chat_template,
+        weights=weights,
     )
     items = []
     for plan in plans:
         version = plan.adapter.meta.version
         for subset in plan.subsets.values():
             for sample in subset.samples:
-                fingerprint = prediction_fingerprint(identity, version, sample, plan.generate_config)
+                fingerprint = prediction_fingerprint(identity, version, sample, plan.generate_config, plan.request_kind)
                 for repeat in range(config.repeats):
                     items.append(WorkItem(plan, subset, sample, repeat, record_key(sample.id, repeat), fingerprint))
     return items

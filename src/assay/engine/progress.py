@@ -35,7 +35,7 @@ class _RateColumn(ProgressColumn):
         return Text(f"{speed:,.1f} samples/s" if speed else "- samples/s", style="cyan")
 
 
-class RunProgress:
+class EvalProgress:
     """Context manager showing one bar per benchmark (nothing when disabled)."""
 
     def __init__(self, plans: Sequence[DatasetPlan], *, enabled: bool, repeats: int = 1) -> None:
@@ -59,7 +59,7 @@ class RunProgress:
         """Count one finished (sample, repeat)."""
         self._progress.advance(self._tasks[dataset])
 
-    def __enter__(self) -> RunProgress:
+    def __enter__(self) -> EvalProgress:
         self._progress.start()
         return self
 

@@ -1,9 +1,12 @@
 """The evaluation run: one asyncio loop from samples to reports.
 
 Every (sample, repeat) is a work item. ``eval_batch_size`` worker coroutines pull items from one
-shared iterator and keep that many requests in flight across all benchmarks; each finished answer
-is journaled at once and handed to a scoring task, so slow scoring (math-verify in a process pool)
-never holds a request slot. Items whose prediction and review are already in the cache cost nothing.
+shared iterator and keep that many requests in flight across all benchmarks; each request is sent as
+its benchmark's request kind (:mod:`assay.engine.requests`). Each finished answer is journaled at
+once and handed to a scoring task, so slow scoring never holds a request slot; scoring waits only
+on the run's :class:`~assay.scoring.context.ScoringContext` (its worker pool and CPU threads), which
+the run opens once and closes once, also on errors and Ctrl-C. Items whose prediction and review are
+already in the cache cost nothing.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from typing import Any
 
 from assay.config import TaskConfig
 from assay.engine.plan import (
+    DatasetPlan,
     WorkItem,
     build_plans,
     find_mismatches,
@@ -29,10 +33,13 @@ from assay.engine.plan import (
     reusable_review,
     work_items,
 )
-from assay.engine.progress import RunProgress
+from assay.engine.progress import EvalProgress
+from assay.engine.requests import check_support, send
 from assay.errors import UserError
 from assay.models import ModelAPI, get_model_api
 from assay.report.model import Report, Timing
+from assay.scoring.context import ScoringContext
+from assay.scoring.scorer import score_output
 from assay.types import ModelOutput, SampleStatus, Score, messages_json
 
 logger = logging.getLogger("assay")
@@ -82,10 +89,10 @@ class RunState:
 
     config: TaskConfig
     model: ModelAPI
-    progress: RunProgress
+    scoring_context: ScoringContext
+    progress: EvalProgress
     stats: dict[str, _DatasetStats] = field(default_factory=dict)
     scoring: set[asyncio.Task[None]] = field(default_factory=set)
-    scoring_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(256))
 
 
 async def run_task_async(config: TaskConfig, work_dir: Path, *, show_progress: bool = True) -> dict[str, Report]:
@@ -93,28 +100,27 @@ async def run_task_async(config: TaskConfig, work_dir: Path, *, show_progress: b
     from assay.engine.outputs import save_config, write_reports
 
     plans = await asyncio.to_thread(build_plans, config, work_dir)
+    model = _build_model(config)
+    weights = await asyncio.to_thread(_weights_identity, model)
     load_caches(plans, resume=config.use_cache is not None)
-    items = work_items(config, plans)
+    items = work_items(config, plans, weights)
     stale = find_mismatches(items)
     if stale:
         raise UserError(_explain_mismatch(stale, work_dir, config))
+    for plan in plans:
+        tools = any(s.tools for subset in plan.subsets.values() for s in subset.samples)
+        check_support(model, plan.request_kind, benchmark=plan.name, tools=tools)
     save_config(config, work_dir)
-
-    model_args = dict(config.model_args)
-    if config.chat_template is not None and config.eval_type == "llm_ckpt":  # a local-model option
-        model_args.setdefault("chat_template", config.chat_template)
-    model = get_model_api(config.eval_type or "openai_api")(
-        model=config.model or "", api_url=config.api_url, api_key=config.api_key_value, **model_args
-    )
     try:
         await model.check()
         run_start = time.perf_counter()
-        with RunProgress(plans, enabled=show_progress, repeats=config.repeats) as progress:
-            state = RunState(config, model, progress, {p.name: _DatasetStats() for p in plans})
-            pending = _reuse_cached(state, items)
-            await _run_workers(state, pending)
-            if state.scoring:
-                await asyncio.gather(*state.scoring)
+        async with ScoringContext() as context:
+            with EvalProgress(plans, enabled=show_progress, repeats=config.repeats) as progress:
+                state = RunState(config, model, context, progress, {p.name: _DatasetStats() for p in plans})
+                pending = _reuse_cached(state, items)
+                await _run_workers(state, pending)
+                if state.scoring:
+                    await asyncio.gather(*state.scoring)
     finally:
         await model.aclose()
         for plan in plans:
@@ -123,6 +129,21 @@ async def run_task_async(config: TaskConfig, work_dir: Path, *, show_progress: b
                 subset.reviews.close()
     timings = {p.name: state.stats[p.name].timing(run_start) for p in plans}
     return write_reports(config, work_dir, plans, timings)
+
+
+def _build_model(config: TaskConfig) -> ModelAPI:
+    """The backend of ``config.eval_type``, with the options it takes (it loads nothing yet)."""
+    factory = get_model_api(config.eval_type or "openai_api")
+    model_args = dict(config.model_args)
+    if config.chat_template is not None and getattr(factory, "accepts_chat_template", False):
+        model_args.setdefault("chat_template", config.chat_template)
+    return factory(model=config.model or "", api_url=config.api_url, api_key=config.api_key_value, **model_args)
+
+
+def _weights_identity(model: ModelAPI) -> dict[str, Any] | None:
+    """What a backend says it really loads, when that is not what its name says (else None)."""
+    describe = getattr(model, "weights_identity", None)
+    return describe() if callable(describe) else None
 
 
 def _reuse_cached(state: RunState, items: list[WorkItem]) -> list[WorkItem]:
@@ -162,9 +183,8 @@ async def _worker(state: RunState, items: Iterator[WorkItem]) -> None:
         stats = state.stats[item.dataset.name]
         if stats.first_start is None:
             stats.first_start = time.perf_counter()
-        output = await item.dataset.adapter.answer_by_loglikelihood(state.model, item.sample)
-        if output is None:
-            output = await state.model.generate(item.sample.input, item.dataset.generate_config)
+        plan = item.dataset
+        output = await send(state.model, plan.request_kind, item.sample, plan.generate_config)
         stats.add_output(output)
         item.subset.predictions.append(_prediction_record(state.config, item, output))
         _schedule_scoring(state, item, output)
@@ -177,12 +197,12 @@ def _schedule_scoring(state: RunState, item: WorkItem, output: ModelOutput) -> N
 
 
 async def _score(state: RunState, item: WorkItem, output: ModelOutput) -> None:
-    async with state.scoring_slots:
-        try:
-            score = await item.dataset.adapter.score(item.sample, output)
-        except Exception as exc:  # a scorer bug must not cost the other samples
-            logger.error("scoring failed for %s %s:\n%s", item.dataset.name, item.key, traceback.format_exc())
-            score = Score(status=SampleStatus.ERRORED, reason=f"scoring failed: {type(exc).__name__}: {exc}")
+    plan: DatasetPlan = item.dataset
+    try:
+        score = await score_output(plan.scorers, plan.adapter.filters, item.sample, output, state.scoring_context)
+    except Exception as exc:  # a scorer bug must not cost the other samples
+        logger.error("scoring failed for %s %s:\n%s", plan.name, item.key, traceback.format_exc())
+        score = Score(status=SampleStatus.ERRORED, reason=f"scoring failed: {type(exc).__name__}: {exc}")
     record = _review_record(item, output, score)
     item.subset.reviews.append(record)
     item.dataset.reviews[item.key] = record

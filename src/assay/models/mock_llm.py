@@ -13,7 +13,7 @@ Example:
     'ANSWER: C'
     >>> asyncio.run(MockLLM(echo=True).generate(ask, GenerateConfig())).text
     'Say hi'
-    >>> shout = MockLLM(reply=lambda input, config: input[-1].content.upper())
+    >>> shout = MockLLM(reply=lambda input, config: input[-1].text.upper())
     >>> asyncio.run(shout.generate(ask, GenerateConfig())).text
     'SAY HI'
 """
@@ -95,7 +95,7 @@ class MockLLM:
             answer = self._reply
         if isinstance(answer, ModelOutput):
             return answer
-        prompt_tokens = sum(len(m.content.split()) for m in input) if isinstance(input, list) else len(input.split())
+        prompt_tokens = sum(len(m.text.split()) for m in input) if isinstance(input, list) else len(input.split())
         completion_tokens = len(answer.split())
         return ModelOutput(
             text=answer,
@@ -120,5 +120,5 @@ def _question(input: Prompt) -> str:
         return input
     for message in reversed(input):
         if message.role == "user":
-            return message.content
-    return input[-1].content if input else ""
+            return message.text
+    return input[-1].text if input else ""

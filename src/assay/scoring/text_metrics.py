@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from rouge_score.rouge_scorer import RougeScorer
     from sacrebleu.metrics.bleu import BLEU
 
-__all__ = ["BLEU_KEYS", "ROUGE_KEYS", "TEXT_SIMILARITY_KEYS", "text_similarity"]
+__all__ = ["BLEU_KEYS", "ROUGE_KEYS", "TEXT_SIMILARITY_KEYS", "bleu_scores", "rouge_scores", "text_similarity"]
 
 #: EvalScope's BLEU keys, in its order.
 BLEU_KEYS: tuple[str, ...] = ("bleu-1", "bleu-2", "bleu-3", "bleu-4")
@@ -78,7 +78,8 @@ def _rouge() -> RougeScorer:
     return RougeScorer([name for _, name in _ROUGE_TYPES], use_stemmer=False, tokenizer=_RougeTokenizer())
 
 
-def _bleu_scores(pred: str, refs: list[str]) -> dict[str, float]:
+def bleu_scores(pred: str, refs: list[str]) -> dict[str, float]:
+    """``bleu-1`` .. ``bleu-4`` of ``pred`` against ``refs`` (see the module docstring)."""
     tokenize = "zh" if any(_HAS_CJK.search(text) for text in (pred, *refs)) else "13a"
     stats = _bleu(tokenize).sentence_score(pred, refs)
     return {
@@ -86,7 +87,8 @@ def _bleu_scores(pred: str, refs: list[str]) -> dict[str, float]:
     }
 
 
-def _rouge_scores(pred: str, refs: list[str]) -> dict[str, float]:
+def rouge_scores(pred: str, refs: list[str]) -> dict[str, float]:
+    """``Rouge-{1,2,L}-{R,P,F}`` of ``pred`` against the best of ``refs`` (see the module docstring)."""
     best = _rouge().score_multi(refs, pred)
     out: dict[str, float] = {}
     for variant, name in _ROUGE_TYPES:
@@ -115,4 +117,4 @@ def text_similarity(pred: str, refs: list[str]) -> dict[str, float]:
     """
     if not refs:
         raise ValueError("text_similarity needs at least one reference")
-    return {**_bleu_scores(pred, refs), **_rouge_scores(pred, refs)}
+    return {**bleu_scores(pred, refs), **rouge_scores(pred, refs)}

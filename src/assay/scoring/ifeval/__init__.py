@@ -12,7 +12,7 @@ prompt-level (all instructions of a prompt followed) and instruction-level (micr
 instructions of all prompts), each strict and loose.
 
 Example:
-    >>> verdict = judge(["punctuation:no_comma"], [{}], "Sure, here goes:\\nno commas here")
+    >>> verdict = check_instructions(["punctuation:no_comma"], [{}], "Sure, here goes:\\nno commas here")
     >>> verdict.strict, verdict.loose
     ((False,), (True,))
 """
@@ -25,7 +25,15 @@ from typing import Any
 
 from assay.scoring.ifeval._checkers import CHECKERS, Checker, InstructionError, build_checker
 
-__all__ = ["INSTRUCTION_IDS", "Checker", "InstructionError", "Verdict", "build_checkers", "judge", "loose_variants"]
+__all__ = [
+    "INSTRUCTION_IDS",
+    "Checker",
+    "InstructionError",
+    "Verdict",
+    "build_checkers",
+    "check_instructions",
+    "loose_variants",
+]
 
 #: Every instruction id IFEval uses (the reference registry's 25).
 INSTRUCTION_IDS: tuple[str, ...] = tuple(CHECKERS)
@@ -70,7 +78,9 @@ def loose_variants(response: str) -> list[str]:
     return [response, response.replace("*", ""), *trimmed[1:], *(text.replace("*", "") for text in trimmed[1:])]
 
 
-def judge(instruction_ids: Sequence[str], kwargs: Sequence[Mapping[str, Any] | None], response: str) -> Verdict:
+def check_instructions(
+    instruction_ids: Sequence[str], kwargs: Sequence[Mapping[str, Any] | None], response: str
+) -> Verdict:
     """Strict and loose verdicts of ``response`` on each instruction.
 
     Raises:

@@ -1,0 +1,128 @@
+"""The time-limited worker pool and the run's ScoringContext, with real worker processes."""
+
+from __future__ import annotations
+
+import asyncio
+import operator
+import os
+import threading
+import time
+
+import pytest
+
+from assay.scoring.context import ScoringContext
+from assay.scoring.extract import extract_math_answer
+from assay.scoring.pool import TimedOut, TimeLimitedPool, WorkerCallError, WorkerDiedError
+
+# --- functions run inside worker processes (module level, so workers can import them) ----------
+
+
+def sleep_then_return(seconds: float, value: str) -> str:
+    time.sleep(seconds)
+    return value
+
+
+def raise_value_error(message: str) -> None:
+    raise ValueError(message)
+
+
+class NeedsTwoArguments(Exception):
+    def __init__(self, a: str, b: str) -> None:
+        super().__init__(f"{a} {b}")
+
+
+def raise_unrebuildable() -> None:
+    raise NeedsTwoArguments("a", "b")
+
+
+def worker_pid() -> int:
+    return os.getpid()
+
+
+# --- the pool ----------------------------------------------------------------------------------
+
+
+def test_results_exceptions_and_timeouts_come_back_as_such() -> None:
+    pool = TimeLimitedPool(workers=2)
+    try:
+        assert pool.submit(operator.add, 2, 3, timeout_s=10).result(timeout=60) == 5
+        with pytest.raises(ValueError, match="bad input"):
+            pool.submit(raise_value_error, "bad input", timeout_s=10).result(timeout=60)
+        with pytest.raises(WorkerCallError) as caught:
+            pool.submit(raise_unrebuildable, timeout_s=10).result(timeout=60)
+        assert caught.value.kind.endswith("NeedsTwoArguments")
+        assert pool.submit(sleep_then_return, 30, "late", timeout_s=0.3).result(timeout=60) == TimedOut(0.3)
+        assert pool.counts == {"calls": 4, "timeouts": 1}
+    finally:
+        pool.close()
+
+
+def test_calls_run_in_parallel_up_to_the_worker_count() -> None:
+    pool = TimeLimitedPool(workers=2)
+    try:
+        pool.submit(worker_pid, timeout_s=30).result(timeout=60)  # start both workers' clocks fairly
+        pool.submit(worker_pid, timeout_s=30).result(timeout=60)
+        start = time.perf_counter()
+        futures = [pool.submit(sleep_then_return, 0.5, str(i), timeout_s=10) for i in range(4)]
+        assert [f.result(timeout=60) for f in futures] == ["0", "1", "2", "3"]
+        elapsed = time.perf_counter() - start
+        assert 0.9 < elapsed < 1.9, elapsed  # two rounds of two, not four in a row
+    finally:
+        pool.close()
+
+
+def test_lambdas_are_refused_before_any_worker_starts() -> None:
+    pool = TimeLimitedPool(workers=1)
+    with pytest.raises(ValueError, match="module-level"):
+        pool.submit(lambda: 1, timeout_s=1)
+    assert pool._slots == []
+    pool.close()
+
+
+def test_close_with_kill_does_not_wait_for_running_calls() -> None:
+    pool = TimeLimitedPool(workers=1)
+    pool.submit(worker_pid, timeout_s=30).result(timeout=60)
+    running = pool.submit(sleep_then_return, 60, "never", timeout_s=60)
+    time.sleep(0.2)
+    start = time.perf_counter()
+    pool.close(kill=True)
+    assert time.perf_counter() - start < 5
+    with pytest.raises(WorkerDiedError):
+        running.result(timeout=10)
+    with pytest.raises(RuntimeError, match="closed"):
+        pool.submit(worker_pid, timeout_s=1)
+
+
+# --- the scoring context -------------------------------------------------------------------------
+
+
+def test_context_extracts_in_the_pool_and_runs_cpu_work_off_the_loop() -> None:
+    async def main() -> tuple[object, bool | None, str]:
+        async with ScoringContext(workers=1) as ctx:
+            extracted = await ctx.pool.call(extract_math_answer, "so \\boxed{\\frac{1}{2}}", timeout_s=30)
+            equal = await ctx.math.equal("\\frac{1}{2}", "0.5")
+            thread = await ctx.run_cpu(lambda: threading.current_thread().name)
+        assert ctx.closed and ctx.pool.closed
+        return extracted, equal, thread
+
+    extracted, equal, thread = asyncio.run(main())
+    assert extracted == "\\frac{1}{2}"
+    assert equal is True
+    assert thread.startswith("assay-scoring")
+
+
+def test_context_closes_once_even_when_the_run_fails() -> None:
+    ctx = ScoringContext(workers=1)
+
+    async def failing_run() -> None:
+        async with ctx:
+            await ctx.math.equal("\\sqrt{4}", "2")  # starts a worker
+            raise RuntimeError("the run failed")
+
+    start = time.perf_counter()
+    with pytest.raises(RuntimeError, match="the run failed"):
+        asyncio.run(failing_run())
+    assert ctx.closed and ctx.pool.closed
+    assert all(slot.worker is None or not slot.worker.is_alive() for slot in ctx.pool._slots)
+    assert time.perf_counter() - start < 60
+    ctx.close()  # idempotent
