@@ -142,3 +142,25 @@ def test_choice_labels_run_past_z_as_numbers_and_invert() -> None:
     assert [choice_index(label) for label in ("A", "d", "Z", "1", "2")] == [0, 3, 25, 26, 27]
     with pytest.raises(ValueError, match="not an option label"):
         choice_index("?")
+
+
+def test_the_boxed_number_fast_path_agrees_with_math_verify_on_generated_replies() -> None:
+    import random
+
+    from assay.scoring.extract import boxed_plain_number
+
+    rng = random.Random(1)
+    prefixes = ["", "The answer is ", "So $x = 5$ and therefore ", "Step 1: 3+4=7.\nStep 2: 7*6=42\n", "Answer: **"]
+    prefixes += ["$$", "\\(", "We get 12 apples and 3 pears, so ", "Thus the total is $"]
+    suffixes = ["", ".", "$", "$.", "$$", "\\)", " dollars.", "**", "\n", " is the answer", "\\%", "%"]
+    numbers = ["42", "0", "-3", "18.0", "3.14", "1000", "007", "+5", "1,000", "12.", ".5", "-0.25"]
+    numbers += ["1234567890123456789"]
+    checked = 0
+    for _ in range(1500):
+        reply = rng.choice(prefixes) + "\\boxed{" + rng.choice(numbers) + "}" + rng.choice(suffixes)
+        reply += rng.choice(["", " and \\boxed{7}"])
+        fast = boxed_plain_number(reply)
+        if fast is not None:
+            checked += 1
+            assert fast == extract_math_answer(reply), reply
+    assert checked > 300  # the fast path covered the common replies; the others were refused (None)

@@ -167,6 +167,26 @@ def _labels_zh(matched: str, allowed: set[str], multiple: bool) -> set[str]:
 
 
 _SCIENTIFIC = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)"
+_BOXED_PLAIN_NUMBER = re.compile(r"\\boxed\{([+-]?[0-9]+(?:\.[0-9]+)?)\}")
+
+
+def boxed_plain_number(text: str) -> str | None:
+    """The answer of a reply whose only box holds a plain number, without Math-Verify; else None.
+
+    For such replies (``... so the answer is \\boxed{18}.``, most GSM8K answers) Math-Verify's
+    display string is the box's content as written, so SymPy need not run at all. Anything else
+    (several boxes, ``\\fbox``, a percent sign anywhere, thousands commas, other content in the box)
+    returns None and goes to :func:`extract_math_answer`. A test checks the agreement on generated
+    replies.
+
+    Example:
+        >>> boxed_plain_number("So $x = 5$, hence \\\\boxed{-18.50}."), boxed_plain_number("\\\\boxed{1,000}")
+        ('-18.50', None)
+    """
+    if "%" in text or "\\fbox" in text or text.count("\\boxed") != 1:
+        return None
+    match = _BOXED_PLAIN_NUMBER.search(text)
+    return match.group(1) if match else None
 
 
 def extract_math_answer(text: str) -> str | None:

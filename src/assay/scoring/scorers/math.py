@@ -4,9 +4,10 @@ EvalScope's math scoring: the answer is extracted with Math-Verify
 (:func:`assay.scoring.extract.extract_math_answer`: ``\\boxed{}`` first, then other LaTeX, then plain
 expressions) and compared by mathematical equivalence (:mod:`assay.scoring.math_equiv`), so ``18.0``,
 ``18`` and ``\\frac{36}{2}`` all match ``18``. Both steps run SymPy, so both run on the run's
-time-limited worker pool: a runaway call is killed, and the sample is EXCLUDED (not scored 0) when
-extraction or the check runs out of time, when the gold answer does not parse, or when Math-Verify
-fails. With ``integer_only`` (AIME) only an integer literal counts as an answer.
+time-limited worker pool, except where the verdict is known without it (a lone
+``\\boxed{<number>}`` and plain-number comparisons, the usual GSM8K case). A runaway call is killed,
+and the sample is EXCLUDED (not scored 0) when extraction or the check runs out of time, when the
+gold answer does not parse, or when Math-Verify fails. With ``integer_only`` (AIME) only an integer literal counts as an answer.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
-from assay.scoring.extract import extract_math_answer
+from assay.scoring.extract import boxed_plain_number, extract_math_answer
 from assay.scoring.math_equiv import MathReferenceError, MathVerifyError
 from assay.scoring.pool import TimedOut
 from assay.scoring.scorer import BaseScorer, register_scorer
@@ -78,7 +79,9 @@ class MathEquivScorer(BaseScorer):
         return score
 
     async def _equivalence(self, answer: str, gold: str, ctx: ScoringContext) -> Score:
-        extracted = await ctx.pool.call(extract_math_answer, answer, timeout_s=ctx.extract_timeout_s)
+        extracted = boxed_plain_number(answer)
+        if extracted is None:
+            extracted = await ctx.pool.call(extract_math_answer, answer, timeout_s=ctx.extract_timeout_s)
         if isinstance(extracted, TimedOut):
             return Score(
                 status=SampleStatus.EXCLUDED,
