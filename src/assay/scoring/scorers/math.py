@@ -7,7 +7,8 @@ expressions) and compared by mathematical equivalence (:mod:`assay.scoring.math_
 time-limited worker pool, except where the verdict is known without it (a lone
 ``\\boxed{<number>}`` and plain-number comparisons, the usual GSM8K case). A runaway call is killed,
 and the sample is EXCLUDED (not scored 0) when extraction or the check runs out of time, when the
-gold answer does not parse, or when Math-Verify fails. With ``integer_only`` (AIME) only an integer literal counts as an answer.
+gold answer does not parse, or when Math-Verify fails. With ``integer_only`` (AIME) only an integer
+literal counts as an answer.
 """
 
 from __future__ import annotations
