@@ -24,7 +24,10 @@ from aiohttp import web
 
 from assay.errors import UserError
 from assay.models import ModelAPI, get_model_api
-from assay.models.openai_api import OpenAIAPI, _retry_after_s, _SSEStream
+from assay.models.openai_api import OpenAIAPI
+from assay.models.openai_response import RetryableError, generation_output
+from assay.models.openai_response import retry_after_s as _retry_after_s
+from assay.models.openai_stream import OpenAIStreamReader
 from assay.testing.server import Rule, ServerConfig, ServerHandle, run_server_in_thread
 from assay.types import ChatMessage, GenerateConfig, ModelOutput
 
@@ -352,22 +355,21 @@ def test_sse_parser_handles_lines_split_across_reads() -> None:
         b'data: {"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":2}}\n\n'
         b"data: [DONE]\n\n"
     )
-    stream = _SSEStream(completions=False, start=time.perf_counter())
+    start_ns = time.perf_counter_ns()
+    reader = OpenAIStreamReader()
     for i in range(len(events)):  # one byte per read: the worst split TCP can produce
-        stream.feed(events[i : i + 1])
-    out = stream.finish()
+        reader.feed(events[i : i + 1], time.perf_counter_ns())
+    out = generation_output(reader.finish(), start_ns, time.perf_counter_ns(), streamed=True)
     assert (out.text, out.reasoning, out.finish_reason) == ("Hello", "hmm ", "length")
     assert out.usage is not None and (out.usage.prompt_tokens, out.usage.total_tokens) == (3, 5)
     assert out.ttft_s is not None
 
 
 def test_sse_stream_without_done_or_finish_reason_is_truncated() -> None:
-    from assay.models.openai_api import _RetryableError
-
-    stream = _SSEStream(completions=True, start=time.perf_counter())
-    stream.feed(b'data: {"choices":[{"index":0,"text":"half an ans"}]}\n\n')
-    with pytest.raises(_RetryableError, match="truncated stream"):
-        stream.finish()
+    reader = OpenAIStreamReader()
+    reader.feed(b'data: {"choices":[{"index":0,"text":"half an ans"}]}\n\n', time.perf_counter_ns())
+    with pytest.raises(RetryableError, match="truncated"):
+        generation_output(reader.finish(), 0, 1, streamed=True)
 
 
 def test_retry_after_accepts_seconds_milliseconds_and_http_dates() -> None:

@@ -1,0 +1,163 @@
+"""What the openai_api backend sends: request bodies for chat, completions and embeddings.
+
+Kept apart from the transport (:mod:`assay.models.openai_api`) because it is pure: messages,
+tools and settings in, JSON-ready dicts out. A text-only message is sent as exactly
+``{"role", "content"}``, so prompts without images or tools go over the wire byte for byte as they
+did before images and tools existed; the richer shapes follow OpenAI's Chat Completions API:
+
+* content parts: ``{"type": "text", "text"}`` and ``{"type": "image_url", "image_url": {"url",
+  "detail"}}``, the URL being the image's remote URL or a ``data:`` URL of its bytes;
+* an assistant turn's calls: ``tool_calls: [{"id", "type": "function", "function": {"name",
+  "arguments"}}]`` (content ``null`` when the turn said nothing else); a ``tool`` turn names the
+  call it answers in ``tool_call_id``;
+* ``tools: [{"type": "function", "function": {"name", "description", "parameters"}}]`` and a
+  ``tool_choice`` of ``auto`` / ``none`` / ``required`` or ``{"type": "function", "function":
+  {"name"}}`` for one named function.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+
+from assay.errors import UserError
+from assay.types import ChatMessage, GenerateConfig, ImagePart, TextPart, ToolChoice, ToolInfo
+
+#: GenerateConfig fields sent under their own name when set (``top_k`` included: vLLM and SGLang
+#: read it from the top level of the body, which is where OpenAI's ``extra_body`` puts it too).
+SAMPLING_FIELDS = (
+    "max_tokens",
+    "temperature",
+    "top_p",
+    "top_k",
+    "seed",
+    "stop",
+    "n",
+    "presence_penalty",
+    "frequency_penalty",
+)
+#: ``tool_choice`` values OpenAI takes as they are; any other string names a function.
+TOOL_CHOICE_MODES = frozenset({"auto", "none", "required"})
+
+
+@dataclass(frozen=True, slots=True)
+class RequestPlan:
+    """Everything about a request that depends only on the GenerateConfig, built once per config."""
+
+    body: dict[str, Any]
+    headers: dict[str, str] | None
+    timeout: aiohttp.ClientTimeout
+    stream: bool
+
+    @classmethod
+    def from_config(cls, model: str, config: GenerateConfig) -> RequestPlan:
+        """Sampling fields, the user's extra keys, streaming options, then ``extra_body`` over all."""
+        body: dict[str, Any] = {"model": model}
+        for name in SAMPLING_FIELDS:
+            value = getattr(config, name)
+            if value is not None:
+                body[name] = value
+        body.update(config.request_extras())
+        if config.stream:
+            body["stream"] = True
+            body["stream_options"] = {"include_usage": True}
+        # Last, so a user can override anything above (e.g. drop stream_options for an old server).
+        body.update(config.extra_body or {})
+        return cls(
+            body=body,
+            headers=dict(config.extra_headers) if config.extra_headers else None,
+            timeout=aiohttp.ClientTimeout(total=config.timeout),
+            stream=config.stream,
+        )
+
+
+def chat_messages(messages: Sequence[ChatMessage]) -> list[dict[str, Any]]:
+    """The ``messages`` of a Chat Completions body.
+
+    Example:
+        >>> chat_messages([ChatMessage(role="user", content="2+2?")])
+        [{'role': 'user', 'content': '2+2?'}]
+    """
+    return [
+        {"role": m.role, "content": m.content}
+        if type(m.content) is str and m.tool_calls is None and m.tool_call_id is None
+        else _rich_message(m)
+        for m in messages
+    ]
+
+
+def completions_prompt(messages: Sequence[ChatMessage]) -> str:
+    """Chat messages as one Completions prompt: their texts joined by blank lines, no chat template.
+
+    Raises:
+        UserError: a message holds an image, which a Completions prompt cannot carry.
+    """
+    if any(m.images for m in messages):
+        raise UserError(
+            "this prompt has images, which the completions API cannot send; use the chat API "
+            "(model_args api=chat and an --api-url that does not end in /completions)"
+        )
+    return "\n\n".join(m.text for m in messages)
+
+
+def tools_json(tools: Sequence[ToolInfo]) -> list[dict[str, Any]]:
+    """The ``tools`` of a Chat Completions body."""
+    return [
+        {
+            "type": "function",
+            "function": {"name": tool.name, "description": tool.description, "parameters": tool.parameters},
+        }
+        for tool in tools
+    ]
+
+
+def tool_choice_json(choice: ToolChoice) -> str | dict[str, Any]:
+    """``auto`` / ``none`` / ``required`` as they are; any other string forces that function.
+
+    Example:
+        >>> tool_choice_json("auto"), tool_choice_json("get_weather")
+        ('auto', {'type': 'function', 'function': {'name': 'get_weather'}})
+    """
+    if choice in TOOL_CHOICE_MODES:
+        return choice
+    return {"type": "function", "function": {"name": choice}}
+
+
+def embedding_body(model: str, text: str, dimensions: int | None) -> dict[str, Any]:
+    """An ``/embeddings`` body; ``dimensions`` only when asked for, since many servers reject the key."""
+    body: dict[str, Any] = {"model": model, "input": text}
+    if dimensions is not None:
+        body["dimensions"] = dimensions
+    return body
+
+
+def _rich_message(message: ChatMessage) -> dict[str, Any]:
+    content: Any = message.content
+    if not isinstance(message.content, str):
+        content = [_part_json(part) for part in message.content]
+    out: dict[str, Any] = {"role": message.role, "content": content}
+    if message.tool_calls:
+        out["tool_calls"] = [
+            {"id": call.id, "type": "function", "function": {"name": call.name, "arguments": call.arguments}}
+            for call in message.tool_calls
+        ]
+        if content == "" or content == []:
+            out["content"] = None  # what OpenAI itself sends for a turn that only calls tools
+    if message.tool_call_id is not None:
+        out["tool_call_id"] = message.tool_call_id
+    return out
+
+
+def _part_json(part: TextPart | ImagePart) -> dict[str, Any]:
+    if isinstance(part, TextPart):
+        return {"type": "text", "text": part.text}
+    try:
+        image: dict[str, Any] = {"url": part.url()}
+    except OSError as exc:
+        raise UserError(f"cannot read the image {part.source}: {exc.strerror or exc}") from None
+    if part.detail is not None:
+        image["detail"] = part.detail
+    return {"type": "image_url", "image_url": image}

@@ -1,0 +1,175 @@
+"""What came back from an OpenAI-compatible server, and what the openai_api backend does about it.
+
+An attempt ends in one of three ways: a :class:`~assay.types.ModelOutput`, a :class:`RetryableError`
+(overload, timeout, a dropped or garbled response: another attempt may succeed) or a
+:class:`RejectedError` (a 400 for one bad prompt, a vector of the wrong length: another attempt
+would repeat it). The rules are the OpenAI SDK's: 408, 409, 429 and 5xx are retried, with
+exponential backoff and full jitter, honouring ``Retry-After``; an in-band error inside a 200 is
+final only when it carries a non-retryable 4xx code. Responses are read by the reader eval and
+perf share (:mod:`assay.models.openai_stream`); only the mapping onto eval's outputs is here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import email.utils
+import random
+import time
+from collections.abc import Mapping
+from datetime import timezone
+from typing import Any
+
+import aiohttp
+import orjson
+
+from assay.models.openai_stream import FailureKind, OpenAIReply, ReadFailure, error_code, error_message
+from assay.types import ModelOutput, Usage
+
+#: Longest exponential-backoff wait, seconds.
+BACKOFF_CAP_S = 30.0
+#: Longest ``Retry-After`` we obey, seconds: a server asking for an hour would stall the whole run,
+#: so past this we retry anyway (and get told again if it still means it), as the OpenAI SDK does.
+RETRY_AFTER_CAP_S = 60.0
+#: Longest server error message quoted in an error, characters.
+_MAX_MESSAGE_CHARS = 500
+
+
+class RetryableError(Exception):
+    """An attempt failed in a way another attempt may not (overload, timeout, dropped stream)."""
+
+    def __init__(self, message: str, retry_after_s: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+class RejectedError(Exception):
+    """The server refused this request for good (400, 404, 422 ...); retrying would repeat it."""
+
+
+def is_retryable_status(status: int) -> bool:
+    """Whether an HTTP status is worth another attempt (the OpenAI SDK's rule: 408, 409, 429, 5xx)."""
+    return status in (408, 409, 429) or status >= 500
+
+
+def generation_output(reply: OpenAIReply, start_ns: int, end_ns: int, streamed: bool) -> ModelOutput:
+    """The first choice of a reply as a ModelOutput (n > 1 is not kept), or the failure raised."""
+    if reply.failure is not None:
+        raise failure_error(reply.failure)
+    usage = None
+    if reply.prompt_tokens is not None or reply.completion_tokens is not None or reply.total_tokens is not None:
+        usage = _usage(reply.prompt_tokens, reply.completion_tokens, reply.total_tokens)
+    return ModelOutput(
+        text=reply.texts.get(0, ""),
+        reasoning=reply.reasoning.get(0) or None,
+        finish_reason=reply.finish_reasons.get(0),
+        usage=usage,
+        latency_s=(end_ns - start_ns) / 1e9,
+        ttft_s=(reply.event_ns[0] - start_ns) / 1e9 if streamed and reply.event_ns else None,
+        tool_calls=reply.tool_calls.get(0),
+    )
+
+
+def embedding_output(raw: bytes, dimensions: Any, start_ns: int, end_ns: int) -> ModelOutput:
+    """The vector of an ``/embeddings`` answer; unreadable answers are retryable, as for generation."""
+    try:
+        document = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise RetryableError(f"malformed JSON response: embedding body is not JSON: {raw[:80]!r}") from None
+    if type(document) is not dict:
+        raise RetryableError(f"malformed JSON response: embedding body is not a JSON object: {raw[:80]!r}")
+    if (message := error_message(document)) is not None:
+        reason = f"error document in a 200 response: {message}"
+        raise failure_error(ReadFailure(FailureKind.ERROR, reason, message, error_code(document)))
+    data = document.get("data")
+    vector = data[0].get("embedding") if type(data) is list and data and type(data[0]) is dict else None
+    if type(vector) is not list or not all(type(x) in (float, int) for x in vector):
+        raise RetryableError(f"malformed JSON response: no data[0].embedding list of numbers: {raw[:80]!r}")
+    if dimensions is not None and len(vector) != dimensions:
+        raise RejectedError(
+            f"asked for {dimensions} dimensions but the server returned a vector of {len(vector)}; "
+            "it may not support `dimensions`"
+        )
+    usage = document.get("usage")
+    usage = usage if type(usage) is dict else {}
+    prompt = usage.get("prompt_tokens")
+    total = usage.get("total_tokens")
+    return ModelOutput(
+        embedding=[float(x) for x in vector],
+        usage=_usage(prompt if type(prompt) is int else None, 0, total if type(total) is int else None),
+        latency_s=(end_ns - start_ns) / 1e9,
+    )
+
+
+def _usage(prompt: int | None, completion: int | None, total: int | None) -> Usage:
+    prompt, completion = prompt or 0, completion or 0
+    return Usage(prompt_tokens=prompt, completion_tokens=completion, total_tokens=total or prompt + completion)
+
+
+def failure_error(failure: ReadFailure) -> Exception:
+    """How a failed 200 answer is handled: an in-band error with a non-retryable 4xx code is final."""
+    if failure.kind is FailureKind.ERROR:
+        code = failure.code
+        if code is not None and 400 <= code < 500 and not is_retryable_status(code):
+            return RejectedError(f"HTTP {code}: {failure.message}")
+        return RetryableError(failure.reason)
+    label = "truncated response" if failure.kind is FailureKind.BROKEN else "malformed JSON response"
+    return RetryableError(f"{label}: {failure.reason}")
+
+
+def error_text(raw: bytes) -> str:
+    """The human part of an error body: OpenAI's ``error.message``, FastAPI's ``detail``, or the text."""
+    message: Any = None
+    try:
+        obj = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        obj = None
+    if isinstance(obj, dict):
+        error = obj.get("error")
+        message = error.get("message") if isinstance(error, dict) else error
+        message = message or obj.get("message") or obj.get("detail")
+    if message is None:
+        message = raw.decode("utf-8", "replace")
+    text = " ".join(str(message).split())
+    return text if len(text) <= _MAX_MESSAGE_CHARS else text[:_MAX_MESSAGE_CHARS] + "..."
+
+
+def describe_transport_error(exc: BaseException, timeout_s: float | None) -> str:
+    if isinstance(exc, asyncio.TimeoutError):
+        return f"timed out after {timeout_s:g} s" if timeout_s else "timed out"
+    if isinstance(exc, aiohttp.ClientPayloadError):
+        return f"truncated response body ({exc})"
+    return f"connection error: {type(exc).__name__}: {exc}"
+
+
+def retry_after_s(headers: Mapping[str, str]) -> float | None:
+    """Seconds the server asked us to wait: ``retry-after-ms``, or ``Retry-After`` in seconds or as a date."""
+    seconds: float | None = None
+    if value := headers.get("retry-after-ms"):
+        with contextlib.suppress(ValueError):
+            seconds = float(value) / 1000.0
+    if seconds is None and (value := headers.get("Retry-After")):
+        try:
+            seconds = float(value)
+        except ValueError:
+            try:
+                when = email.utils.parsedate_to_datetime(value)
+            except (TypeError, ValueError):
+                return None
+            if when.tzinfo is None:
+                when = when.replace(tzinfo=timezone.utc)
+            seconds = when.timestamp() - time.time()  # an HTTP date needs the wall clock
+    return None if seconds is None else min(max(seconds, 0.0), RETRY_AFTER_CAP_S)
+
+
+def wait_s(retry_after_s: float | None, attempt: int, base_s: float) -> float:
+    """How long to sleep before the next attempt.
+
+    With ``Retry-After`` we wait that long plus up to 10% so a burst of rejected requests does not
+    come back in lockstep. Otherwise "full jitter" backoff: uniform on [0, min(cap, base * 2^(n-1))],
+    which spreads retries out best under contention (AWS architecture blog, "Exponential Backoff
+    and Jitter").
+    """
+    if retry_after_s is not None:
+        return retry_after_s * random.uniform(1.0, 1.1)
+    return random.uniform(0.0, min(BACKOFF_CAP_S, base_s * 2.0 ** min(attempt - 1, 32)))
