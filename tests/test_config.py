@@ -109,3 +109,23 @@ def test_masking_spares_counts_that_merely_mention_tokens() -> None:
         "auth_token": "***",
         "headers": {"Authorization": "***"},
     }
+
+
+def test_judge_and_other_unused_keys_warn_once_that_they_are_not_in_effect(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from assay import config as config_module
+
+    monkeypatch.setattr(config_module, "_warned", set())
+    given = {"judge_strategy": "llm", "judge_model_args": {"model_id": "qwen"}, "analysis_report": True}
+    with pytest.warns(DeprecationWarning):
+        TaskConfig(model="m", api_url="http://127.0.0.1:8000/v1", **given)
+    err = capsys.readouterr().err
+    assert "assay: warning: judge_strategy, judge_model_args: accepted for EvalScope compatibility but not in " in err
+    assert "no LLM judge" in err
+    assert "assay: warning: analysis_report: accepted for EvalScope compatibility but not used" in err
+    with pytest.warns(DeprecationWarning):
+        TaskConfig(model="m", api_url="http://127.0.0.1:8000/v1", **given)
+    assert capsys.readouterr().err == ""  # once per process
+    TaskConfig(model="m", api_url="http://127.0.0.1:8000/v1", analysis_report=False)  # the default: nothing to say
+    assert capsys.readouterr().err == ""

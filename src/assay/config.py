@@ -16,8 +16,10 @@ Where we differ from EvalScope (documented in docs/compat.md):
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
+import sys
 import warnings
 from datetime import datetime
 from pathlib import Path
@@ -27,16 +29,6 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 
 from assay.errors import UserError, did_you_mean
 from assay.types import GenerateConfig
-
-#: EvalScope's spellings of the backends, mapped to ours.
-EVAL_TYPE_ALIASES: dict[str, str] = {
-    "service": "openai_api",
-    "server": "openai_api",
-    "checkpoint": "llm_ckpt",
-}
-
-#: Concurrency used against an API when the user did not choose one (EvalScope uses 8 as well).
-DEFAULT_API_BATCH_SIZE = 8
 
 
 class TaskConfig(BaseModel):
@@ -79,10 +71,10 @@ class TaskConfig(BaseModel):
     api_key: SecretStr | None = Field(None, description="API key; never written to logs or outputs.")
     timeout: float | None = Field(None, description="Deprecated: use generation_config.timeout.")
     stream: bool | None = Field(None, description="Deprecated: use generation_config.stream.")
-    judge: dict[str, Any] | None = Field(None, description="LLM-judge settings (accepted; judging is not built yet).")
+    judge: dict[str, Any] | None = Field(None, description="LLM-judge settings (accepted; not in effect yet).")
     judge_strategy: str | None = Field(None, description="Deprecated: use judge.strategy.")
     judge_model_args: dict[str, Any] | None = Field(None, description="Deprecated: use judge.models.")
-    judge_worker_num: int | None = Field(None, description="Deprecated: accepted and ignored.")
+    judge_worker_num: int | None = Field(None, description="Deprecated: accepted; not in effect yet.")
     analysis_report: bool = Field(False, description="Accepted for compatibility; unused.")
     collect_perf: bool = Field(True, description="Record per-request latency and tokens (always on).")
     enable_progress_tracker: bool = Field(False, description="Accepted for compatibility; unused.")
@@ -125,20 +117,40 @@ class TaskConfig(BaseModel):
 
     @model_validator(mode="after")
     def _derive_defaults(self) -> TaskConfig:
+        self._warn_unused_keys()
         self._migrate_deprecated()
         if self.limit is not None and self.limit <= 0:
             raise UserError(f"limit must be a positive count or a fraction in (0, 1), got {self.limit}")
-        if self.eval_type is None:
-            self.eval_type = "openai_api" if self.api_url else ("mock_llm" if self.model == "mock" else "llm_ckpt")
-        self.eval_type = EVAL_TYPE_ALIASES.get(self.eval_type, self.eval_type)
+        from assay.models._api import backend_defaults, canonical_eval_type, infer_eval_type
+
+        self.eval_type = canonical_eval_type(self.eval_type or infer_eval_type(self.model, self.api_url))
+        # The backend's own defaults: its concurrency, and its sampling settings when none are given
+        # (API servers decode greedily, EvalScope's service default, so scores are reproducible).
+        defaults = backend_defaults(self.eval_type)
         if self.eval_batch_size is None:
-            self.eval_batch_size = 1 if self.eval_type == "llm_ckpt" else DEFAULT_API_BATCH_SIZE
+            self.eval_batch_size = defaults.eval_batch_size
         if self.model_id is None and self.model:
             self.model_id = safe_filename(os.path.basename(self.model.rstrip("/")) or self.model)
-        if self.eval_type == "openai_api" and not self.generation_config.model_fields_set:
-            # EvalScope's service default: greedy decoding, so scores are reproducible.
-            self.generation_config = GenerateConfig(temperature=0.0)
+        if defaults.generation_config and not self.generation_config.model_fields_set:
+            self.generation_config = GenerateConfig(**defaults.generation_config)
         return self
+
+    def _warn_unused_keys(self) -> None:
+        """Say once which given keys this version accepts but does not act on (never ignore silently)."""
+        given = [
+            key
+            for key, default in _NOT_IN_EFFECT.items()
+            if key in self.model_fields_set and getattr(self, key) not in (None, default)
+        ]
+        judged = [key for key in given if key.startswith("judge")]
+        if judged:
+            warn_once(
+                f"{', '.join(judged)}: accepted for EvalScope compatibility but not in effect yet, since this "
+                "version runs no LLM judge; every benchmark is scored by its rule-based scorers"
+            )
+        others = [key for key in given if not key.startswith("judge")]
+        if others:
+            warn_once(f"{', '.join(others)}: accepted for EvalScope compatibility but not used by this version")
 
     def _migrate_deprecated(self) -> None:
         """Fold EvalScope's deprecated top-level keys into their current homes."""
@@ -200,6 +212,29 @@ class TaskConfig(BaseModel):
             return cls.model_validate(source)
         except ValidationError as exc:
             raise UserError(_describe_validation_error(exc)) from None
+
+
+#: Keys accepted for EvalScope compatibility that change nothing yet, with the value that means "unset".
+_NOT_IN_EFFECT: dict[str, Any] = {
+    "judge": None,
+    "judge_strategy": None,
+    "judge_model_args": None,
+    "judge_worker_num": None,
+    "eval_config": None,
+    "analysis_report": False,
+    "enable_progress_tracker": False,
+}
+
+_warned: set[str] = set()
+
+
+def warn_once(message: str) -> None:
+    """Print ``assay: warning: <message>`` on stderr once per process (and log it)."""
+    if message in _warned:
+        return
+    _warned.add(message)
+    sys.stderr.write(f"assay: warning: {message}\n")
+    logging.getLogger("assay").warning(message)
 
 
 def _deprecated(old: str, new: str) -> None:

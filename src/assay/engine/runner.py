@@ -37,6 +37,7 @@ from assay.engine.progress import EvalProgress
 from assay.engine.requests import check_support, send
 from assay.errors import UserError
 from assay.models import ModelAPI, get_model_api
+from assay.models._api import backend_defaults, infer_eval_type
 from assay.report.model import Report, Timing
 from assay.scoring.context import ScoringContext
 from assay.scoring.scorer import score_output
@@ -99,8 +100,8 @@ async def run_task_async(config: TaskConfig, work_dir: Path, *, show_progress: b
     """Run (or resume) an evaluation into ``work_dir`` and return one report per benchmark."""
     from assay.engine.outputs import save_config, write_reports
 
+    model = _build_model(config)  # an unknown backend or a bad option is reported before any data is read
     plans = await asyncio.to_thread(build_plans, config, work_dir)
-    model = _build_model(config)
     weights = await asyncio.to_thread(_weights_identity, model)
     load_caches(plans, resume=config.use_cache is not None)
     items = work_items(config, plans, weights)
@@ -133,9 +134,10 @@ async def run_task_async(config: TaskConfig, work_dir: Path, *, show_progress: b
 
 def _build_model(config: TaskConfig) -> ModelAPI:
     """The backend of ``config.eval_type``, with the options it takes (it loads nothing yet)."""
-    factory = get_model_api(config.eval_type or "openai_api")
+    eval_type = config.eval_type or infer_eval_type(config.model, config.api_url)
+    factory = get_model_api(eval_type)
     model_args = dict(config.model_args)
-    if config.chat_template is not None and getattr(factory, "accepts_chat_template", False):
+    if config.chat_template is not None and backend_defaults(eval_type).accepts_chat_template:
         model_args.setdefault("chat_template", config.chat_template)
     return factory(model=config.model or "", api_url=config.api_url, api_key=config.api_key_value, **model_args)
 

@@ -12,7 +12,8 @@ functions sets ``supports_tools = True`` and accepts ``tools`` / ``tool_choice``
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Protocol, TypeVar, runtime_checkable
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from assay.registry import Registry
 from assay.types import ChatMessage, GenerateConfig, ModelOutput, ToolChoice, ToolInfo
@@ -100,7 +101,8 @@ ModelFactory = Callable[..., ModelAPI]
 F = TypeVar("F", bound=ModelFactory)
 
 #: Built-in backends are imported only when first asked for, so ``assay --help`` stays instant.
-#: ``service`` and ``server`` are EvalScope's older names for ``openai_api``.
+#: ``service`` and ``server`` are EvalScope's older names for ``openai_api``, ``checkpoint`` for
+#: ``llm_ckpt``.
 _MODEL_APIS: Registry[ModelFactory] = Registry(
     "eval_type / model backend",
     builtin={
@@ -108,8 +110,50 @@ _MODEL_APIS: Registry[ModelFactory] = Registry(
         "mock_llm": "assay.models.mock_llm",
         "llm_ckpt": "assay.models.llm_ckpt",
     },
-    aliases={"service": "openai_api", "server": "openai_api"},
+    aliases={"service": "openai_api", "server": "openai_api", "checkpoint": "llm_ckpt"},
 )
+
+#: Requests in flight when neither the user nor the backend says (EvalScope uses 8 against APIs).
+DEFAULT_EVAL_BATCH_SIZE = 8
+
+
+@dataclass(frozen=True)
+class BackendDefaults:
+    """What a backend runs with when the user does not say; read from class attributes of the backend.
+
+    ``default_eval_batch_size`` (requests in flight), ``default_generation_config`` (sampling settings
+    when the user gives none, e.g. greedy decoding for API servers) and ``accepts_chat_template``
+    (the backend applies ``--chat-template`` itself).
+    """
+
+    eval_batch_size: int = DEFAULT_EVAL_BATCH_SIZE
+    generation_config: dict[str, Any] = field(default_factory=dict)
+    accepts_chat_template: bool = False
+
+
+def canonical_eval_type(name: str) -> str:
+    """``name`` with EvalScope's older spellings resolved (``service`` -> ``openai_api``)."""
+    return _MODEL_APIS.canonical(name)
+
+
+def infer_eval_type(model: str | None, api_url: str | None) -> str:
+    """The backend of a run that names none: a server when there is a URL, else a local model.
+
+    ``--model mock`` without a URL is the in-process mock (EvalScope's ``mock_llm``).
+    """
+    if api_url:
+        return "openai_api"
+    return "mock_llm" if model == "mock" else "llm_ckpt"
+
+
+def backend_defaults(eval_type: str) -> BackendDefaults:
+    """The defaults the backend registered as ``eval_type`` declares (generic ones if it is unknown yet)."""
+    factory = _MODEL_APIS.find(eval_type)
+    return BackendDefaults(
+        eval_batch_size=int(getattr(factory, "default_eval_batch_size", DEFAULT_EVAL_BATCH_SIZE)),
+        generation_config=dict(getattr(factory, "default_generation_config", {})),
+        accepts_chat_template=bool(getattr(factory, "accepts_chat_template", False)),
+    )
 
 
 def register_model_api(name: str) -> Callable[[F], F]:

