@@ -24,6 +24,7 @@ from assay.benchmarks._base import BenchmarkAdapter, template_placeholders
 from assay.benchmarks._meta import BenchmarkMeta
 from assay.datasets import check_hub
 from assay.errors import UserError, did_you_mean
+from assay.scoring.scorer import scorer_names
 
 
 @functools.cache
@@ -197,6 +198,9 @@ def _translate(entry: _Entry, args: dict[str, Any]) -> dict[str, Any]:
         updates["subset_list"] = _subsets(meta, args["subset_list"])
     if "metric_list" in args:
         updates["metric_list"], updates["metric_args"] = _metrics(entry, args["metric_list"])
+        added = [m for m in updates["metric_list"] if m not in meta.scorers]
+        if added:  # registered scorers picked by name: each computes the metric it is named after
+            updates["scorers"] = {**meta.scorers, **{m: m for m in added}}
     if "filters" in args:
         user_filters = args["filters"] or {}
         if not isinstance(user_filters, Mapping):
@@ -226,6 +230,11 @@ def _subsets(meta: BenchmarkMeta, value: Any) -> list[str]:
 
 
 def _metrics(entry: _Entry, value: Any) -> tuple[list[str], dict[str, dict[str, Any]]]:
+    """The metric names (and EvalScope-style options) of a user's ``metric_list``.
+
+    A name is a metric the benchmark offers, or the name of any registered scorer (yours included),
+    which then computes the metric it is named after.
+    """
     name, supported = entry.meta.name, list(entry.meta.scorers)
     entries = [value] if isinstance(value, str | Mapping) else value
     if not isinstance(entries, list | tuple) or not entries:
@@ -240,10 +249,10 @@ def _metrics(entry: _Entry, value: Any) -> tuple[list[str], dict[str, dict[str, 
             metric = item
         else:
             raise UserError(f"metric_list entries for {name} are names or {{name: options}}, got {item!r}")
-        if metric not in supported:
+        if metric not in supported and metric not in scorer_names():
             raise UserError(
                 f"unknown metric {metric!r} for {name}{did_you_mean(str(metric), supported)}; "
-                f"supported: {', '.join(supported)}"
+                f"it offers {', '.join(supported)}, or name a registered scorer"
             )
         names.append(str(metric))
     return names, options
