@@ -32,7 +32,7 @@ from assay.errors import UserError
 from assay.scoring.extract import choice_index, choice_label
 from assay.scoring.filters import TextFilter, build_filters
 from assay.scoring.scorer import Scorer, build_scorers
-from assay.types import ChatMessage, GenerateConfig, RequestKind, Sample
+from assay.types import ChatMessage, ContentPart, GenerateConfig, RequestKind, Sample
 
 __all__ = [
     "DEFAULT_SEED",
@@ -120,6 +120,14 @@ class BenchmarkAdapter(ABC):
     def sample_to_fewshot(self, sample: Sample) -> str:
         """Render one few-shot example (question and worked answer)."""
         raise UserError(f"{self.meta.name} has no few-shot format; set few_shot_num to 0 in dataset_args")
+
+    def user_content(self, sample: Sample, prompt: str) -> str | list[ContentPart]:
+        """The user message's content for a filled-in ``prompt``: the text alone by default.
+
+        Multimodal benchmarks return parts here, e.g. ``[TextPart(text=prompt), ImagePart(...)]``
+        (images are journaled as references and hashed into the fingerprint).
+        """
+        return prompt
 
     def system_prompt_for(self, sample: Sample) -> str | None:
         """System message for a sample; added only when its input has none. Default: ``system_prompt``."""
@@ -228,7 +236,8 @@ class BenchmarkAdapter(ABC):
 
     def _with_prompt(self, sample: Sample, fewshot: str | None) -> Sample:
         if isinstance(sample.input, str):
-            messages = [ChatMessage(role="user", content=self.format_prompt(sample, fewshot))]
+            content = self.user_content(sample, self.format_prompt(sample, fewshot))
+            messages = [ChatMessage(role="user", content=content)]
         else:
             messages = list(sample.input)
         system = self.system_prompt_for(sample)

@@ -6,6 +6,7 @@ file, a cache made with another config) stop the run before any work is spent.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -63,8 +64,14 @@ def record_key(sample_id: str, repeat: int) -> str:
     return f"{sample_id}#{repeat}"
 
 
-def build_plans(config: TaskConfig, work_dir: Path) -> list[DatasetPlan]:
-    """Build every benchmark and load its samples; user mistakes raise ``UserError`` here."""
+def build_plans(
+    config: TaskConfig, work_dir: Path, check: Callable[[str, BenchmarkAdapter], None] | None = None
+) -> list[DatasetPlan]:
+    """Build every benchmark and load its samples; user mistakes raise ``UserError`` here.
+
+    ``check(name, adapter)`` runs for every benchmark before any data is read (the runner refuses
+    there a request kind its backend cannot serve).
+    """
     if not config.datasets:
         raise UserError("no benchmark given: pass --datasets NAME [NAME ...] (see `assay benchmark-info --list`)")
     unknown_args = set(config.dataset_args) - set(config.datasets)
@@ -75,15 +82,21 @@ def build_plans(config: TaskConfig, work_dir: Path) -> list[DatasetPlan]:
         )
     model_dir = safe_filename(config.model_id or "model")
     dataset_dir = Path(config.dataset_dir) if config.dataset_dir else None
-    plans = []
-    for name in config.datasets:
-        adapter = build_adapter(
+    adapters = [
+        build_adapter(
             name,
             config.dataset_args.get(name),
             dataset_dir=dataset_dir,
             dataset_hub=config.dataset_hub,
             seed=config.seed,
         )
+        for name in config.datasets
+    ]
+    for name, adapter in zip(config.datasets, adapters, strict=True):
+        if check is not None:
+            check(name, adapter)
+    plans = []
+    for name, adapter in zip(config.datasets, adapters, strict=True):
         loaded = adapter.load(limit=config.limit)
         subsets = {
             subset: SubsetPlan(

@@ -22,6 +22,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from assay.benchmarks import BenchmarkAdapter
 from assay.config import TaskConfig
 from assay.engine.plan import (
     DatasetPlan,
@@ -101,7 +102,11 @@ async def run_task_async(config: TaskConfig, work_dir: Path, *, show_progress: b
     from assay.engine.outputs import save_config, write_reports
 
     model = _build_model(config)  # an unknown backend or a bad option is reported before any data is read
-    plans = await asyncio.to_thread(build_plans, config, work_dir)
+
+    def supported(name: str, adapter: BenchmarkAdapter) -> None:
+        check_support(model, adapter.request_kind(), benchmark=name)
+
+    plans = await asyncio.to_thread(build_plans, config, work_dir, supported)
     weights = await asyncio.to_thread(_weights_identity, model)
     load_caches(plans, resume=config.use_cache is not None)
     items = work_items(config, plans, weights)
@@ -109,8 +114,8 @@ async def run_task_async(config: TaskConfig, work_dir: Path, *, show_progress: b
     if stale:
         raise UserError(_explain_mismatch(stale, work_dir, config))
     for plan in plans:
-        tools = any(s.tools for subset in plan.subsets.values() for s in subset.samples)
-        check_support(model, plan.request_kind, benchmark=plan.name, tools=tools)
+        if any(s.tools for subset in plan.subsets.values() for s in subset.samples):
+            check_support(model, plan.request_kind, benchmark=plan.name, tools=True)
     save_config(config, work_dir)
     try:
         await model.check()
