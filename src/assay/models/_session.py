@@ -32,6 +32,13 @@ class LoopBoundSession:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closer: AsyncGenerator[None, None] | None = None
 
+    def current(self) -> aiohttp.ClientSession | None:
+        """The running loop's open session, or None: the no-await fast path before :meth:`get`."""
+        session = self._session
+        if session is not None and self._loop is asyncio.get_running_loop() and not session.closed:
+            return session
+        return None
+
     async def get(self) -> aiohttp.ClientSession:
         """The session of the running loop; a pool left on another loop is closed there."""
         loop = asyncio.get_running_loop()

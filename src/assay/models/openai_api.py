@@ -35,7 +35,8 @@ import logging
 import os
 import socket
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any, ClassVar, Literal
 
 import aiohttp
@@ -80,8 +81,9 @@ _ENDPOINT_SUFFIXES: tuple[tuple[str, ApiKind], ...] = (
 _PROXY_ENV = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
 
 
-#: Reads one successful HTTP response (given when the request was sent, perf_counter_ns) into an output.
-_ResponseReader = Callable[[aiohttp.ClientResponse, int], Awaitable[ModelOutput]]
+#: Turns a whole response body into an output, given when the request went out and when the body
+#: had arrived (perf_counter_ns); raises RetryableError or RejectedError for a failed answer.
+_BodyReader = Callable[[bytes, int, int], ModelOutput]
 
 
 @register_model_api("openai_api")
@@ -186,9 +188,7 @@ class OpenAIAPI:
                 body["tools"] = tools_json(tools)
             if tool_choice is not None:
                 body["tool_choice"] = tool_choice_json(tool_choice)
-        data = orjson.dumps(body)
-        read = self._read_stream if plan.stream else self._read_generation
-        return await self._with_retries(config, url, data, plan, read)
+        return await self._with_retries(config, url, orjson.dumps(body), plan, _generation_from_body, plan.stream)
 
     async def embed(self, text: str, config: GenerateConfig) -> ModelOutput:
         """The embedding of ``text`` from ``<api_url>/embeddings``, with generate's retry and error rules.
@@ -203,12 +203,7 @@ class OpenAIAPI:
         plan = self._plan_for(config)
         dimensions = config.request_extras().get("dimensions")
         data = orjson.dumps(embedding_body(self.model_name, text, dimensions))
-
-        async def read(resp: aiohttp.ClientResponse, start_ns: int) -> ModelOutput:
-            raw = await resp.read()
-            return embedding_output(raw, dimensions, start_ns, time.perf_counter_ns())
-
-        return await self._with_retries(config, self._embeddings_url, data, plan, read)
+        return await self._with_retries(config, self._embeddings_url, data, plan, partial(embedding_output, dimensions))
 
     async def check(self) -> None:
         """Make sure the server answers and accepts the key before any sample runs.
@@ -244,14 +239,14 @@ class OpenAIAPI:
     # -- one attempt ------------------------------------------------------------------------------
 
     async def _with_retries(
-        self, config: GenerateConfig, url: URL, data: bytes, plan: RequestPlan, read: _ResponseReader
+        self, config: GenerateConfig, url: URL, data: bytes, plan: RequestPlan, read: _BodyReader, stream: bool = False
     ) -> ModelOutput:
         """POST ``data`` until an attempt succeeds, fails for good, or the retries run out."""
         attempts = 0
         while True:
             attempts += 1
             try:
-                output = await self._attempt(url, data, plan, read)
+                output = await self._attempt(url, data, plan, read, stream)
             except RetryableError as exc:
                 if attempts > config.retries:
                     return ModelOutput(error=f"{exc} (gave up after {attempts} attempts)", attempts=attempts)
@@ -264,32 +259,20 @@ class OpenAIAPI:
                 output.attempts = attempts
                 return output
 
-    async def _attempt(self, url: URL, data: bytes, plan: RequestPlan, read: _ResponseReader) -> ModelOutput:
-        session = await self._sessions.get()
+    async def _attempt(self, url: URL, data: bytes, plan: RequestPlan, read: _BodyReader, stream: bool) -> ModelOutput:
+        session = self._sessions.current() or await self._sessions.get()
         start_ns = time.perf_counter_ns()
         try:
             async with session.post(url, data=data, headers=plan.headers, timeout=plan.timeout) as resp:
                 if not 200 <= resp.status < 300:
                     await self._raise_for_status(resp)
-                return await read(resp, start_ns)
+                # A server may answer a stream request in one JSON piece; that is read as a body.
+                if stream and resp.content_type != "application/json":
+                    return await _read_stream(resp, start_ns)
+                raw = await resp.read()
+                return read(raw, start_ns, time.perf_counter_ns())
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
             raise RetryableError(describe_transport_error(exc, plan.timeout.total)) from None
-
-    async def _read_generation(self, resp: aiohttp.ClientResponse, start_ns: int) -> ModelOutput:
-        raw = await resp.read()
-        end_ns = time.perf_counter_ns()
-        return generation_output(read_body(raw, end_ns), start_ns, end_ns, streamed=False)
-
-    async def _read_stream(self, resp: aiohttp.ClientResponse, start_ns: int) -> ModelOutput:
-        if resp.content_type == "application/json":  # a server may answer a stream request in one piece
-            return await self._read_generation(resp, start_ns)
-        reader = OpenAIStreamReader()
-        async for chunk in resp.content.iter_any():
-            reader.feed(chunk, time.perf_counter_ns())
-            if reader.failure is not None:  # an error event: no need to wait for the rest
-                break
-        reply = reader.finish()
-        return generation_output(reply, start_ns, time.perf_counter_ns(), streamed=True)
 
     async def _raise_for_status(self, resp: aiohttp.ClientResponse) -> None:
         status = resp.status
@@ -375,6 +358,19 @@ class OpenAIAPI:
             timeout=aiohttp.ClientTimeout(total=None),
             trust_env=self._trust_env,
         )
+
+
+def _generation_from_body(raw: bytes, start_ns: int, end_ns: int) -> ModelOutput:
+    return generation_output(read_body(raw, end_ns), start_ns, end_ns, streamed=False)
+
+
+async def _read_stream(resp: aiohttp.ClientResponse, start_ns: int) -> ModelOutput:
+    reader = OpenAIStreamReader()
+    async for chunk in resp.content.iter_any():
+        reader.feed(chunk, time.perf_counter_ns())
+        if reader.failure is not None:  # an error event: no need to wait for the rest
+            break
+    return generation_output(reader.finish(), start_ns, time.perf_counter_ns(), streamed=True)
 
 
 def _connect_failure(exc: aiohttp.ClientConnectorError) -> str:

@@ -70,7 +70,7 @@ def generation_output(reply: OpenAIReply, start_ns: int, end_ns: int, streamed: 
     )
 
 
-def embedding_output(raw: bytes, dimensions: Any, start_ns: int, end_ns: int) -> ModelOutput:
+def embedding_output(dimensions: int | None, raw: bytes, start_ns: int, end_ns: int) -> ModelOutput:
     """The vector of an ``/embeddings`` answer; unreadable answers are retryable, as for generation."""
     try:
         document = orjson.loads(raw)

@@ -180,9 +180,7 @@ class OpenAIStreamReader(SseDecoder):
                 self._fail(FailureKind.MALFORMED, f"event {self._events} is not JSON: {_excerpt_bytes(data)}")
         elif type(document) is not dict:
             self._fail(FailureKind.MALFORMED, f"event {self._events} is not a JSON object: {_excerpt_bytes(data)}")
-        elif ("error" in document or document.get("object") == "error") and (
-            message := error_message(document)
-        ) is not None:
+        elif ("choices" not in document or "error" in document) and (message := error_message(document)) is not None:
             reason = f"error event {self._events} in a 200 stream: {message}"
             self._fail(FailureKind.ERROR, reason, message, error_code(document))
         else:
@@ -235,11 +233,19 @@ class OpenAIStreamReader(SseDecoder):
         if type(content) is not str:
             content = choice.get("text")
         if content and type(content) is str:
-            _append(self._texts, index, content)
+            texts = self._texts.get(index)  # inline, not a helper: this runs once per streamed token
+            if texts is None:
+                self._texts[index] = [content]
+            else:
+                texts.append(content)
             output = True
         reasoning = delta.get("reasoning_content") or delta.get("reasoning")
         if reasoning and type(reasoning) is str:
-            _append(self._reasoning, index, reasoning)
+            thoughts = self._reasoning.get(index)
+            if thoughts is None:
+                self._reasoning[index] = [reasoning]
+            else:
+                thoughts.append(reasoning)
             output = True
         calls = delta.get("tool_calls")
         if calls and type(calls) is list:
@@ -348,14 +354,6 @@ def _logprob_count(logprobs: Any) -> int:
     if type(entries) is not list:
         entries = logprobs.get("tokens")
     return len(entries) if type(entries) is list else 0
-
-
-def _append(pieces: dict[int, list[str]], index: int, piece: str) -> None:
-    listed = pieces.get(index)
-    if listed is None:
-        pieces[index] = [piece]
-    else:
-        listed.append(piece)
 
 
 def _joined(pieces: dict[int, list[str]]) -> dict[int, str]:
