@@ -40,12 +40,6 @@ MULTIPLE_ANSWER_TEMPLATE = (
     "where [LETTERS] is one or more of {letters}.\n\n{question}\n\n{choices}"
 )
 
-MULTIPLE_ANSWER_TEMPLATE_COT = (
-    "Answer the following multiple choice question where multiple answers may be correct. The last line "
-    "of your response should be of the following format: 'ANSWER: [LETTERS]' (without quotes) where "
-    "[LETTERS] is one or more of {letters}. Think step by step before answering.\n\n{question}\n\n{choices}"
-)
-
 CHINESE_SINGLE_ANSWER_TEMPLATE = (
     '回答下面的单项选择题，请选出其中的正确答案。你的回答的全部内容应该是这样的格式："答案：[LETTER]"（不带引号），'
     "其中 [LETTER] 是 {letters} 中的一个。\n\n问题：{question}\n选项：\n{choices}\n"
