@@ -19,7 +19,8 @@ import pytest
 from assay import TaskConfig, run_task
 from assay.errors import UserError
 from assay.models import get_model_api
-from assay.models.llm_ckpt import LocalCheckpoint, parse_dtype, resolve_model_source
+from assay.models.checkpoint_source import parse_dtype, resolve_model_source
+from assay.models.llm_ckpt import LocalCheckpoint
 from assay.types import ChatMessage, GenerateConfig, ModelOutput
 from tests.conftest import shared_data
 
