@@ -33,7 +33,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import socket
 import time
 from collections.abc import Callable, Sequence
 from functools import partial
@@ -57,6 +56,7 @@ from assay.models.openai_request import (
 from assay.models.openai_response import (
     RejectedError,
     RetryableError,
+    connect_failure,
     describe_transport_error,
     embedding_output,
     error_text,
@@ -81,8 +81,7 @@ _ENDPOINT_SUFFIXES: tuple[tuple[str, ApiKind], ...] = (
 _PROXY_ENV = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
 
 
-#: Turns a whole response body into an output, given when the request went out and when the body
-#: had arrived (perf_counter_ns); raises RetryableError or RejectedError for a failed answer.
+#: (body, sent_ns, arrived_ns) -> output, or RetryableError / RejectedError for a failed answer.
 _BodyReader = Callable[[bytes, int, int], ModelOutput]
 
 
@@ -223,7 +222,7 @@ class OpenAIAPI:
                 status, raw, probed = await self._probe_generation(session, timeout)
         except aiohttp.ClientConnectorError as exc:
             raise UserError(
-                f"cannot reach the model server at {self.base_url} ({_connect_failure(exc)}); start it or fix --api-url"
+                f"cannot reach the model server at {self.base_url} ({connect_failure(exc)}); start it or fix --api-url"
             ) from None
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
             raise UserError(
@@ -371,18 +370,6 @@ async def _read_stream(resp: aiohttp.ClientResponse, start_ns: int) -> ModelOutp
         if reader.failure is not None:  # an error event: no need to wait for the rest
             break
     return generation_output(reader.finish(), start_ns, time.perf_counter_ns(), streamed=True)
-
-
-def _connect_failure(exc: aiohttp.ClientConnectorError) -> str:
-    """A short reason such as "Connection refused" or "Name or service not known"."""
-    error = exc.os_error
-    if isinstance(exc, aiohttp.ClientConnectorCertificateError):
-        return f"TLS certificate rejected: {error}; for a self-signed server set model_args verify_ssl=false"
-    if isinstance(exc, aiohttp.ClientSSLError):
-        return f"TLS handshake failed: {error}; check http:// versus https://"
-    if isinstance(error, socket.gaierror) or not error.errno:
-        return error.strerror or str(error) or type(error).__name__
-    return os.strerror(error.errno)
 
 
 def _split_endpoint(api_url: str) -> tuple[URL, ApiKind | None]:

@@ -14,7 +14,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import email.utils
+import os
 import random
+import socket
 import time
 from collections.abc import Mapping
 from datetime import timezone
@@ -140,6 +142,18 @@ def describe_transport_error(exc: BaseException, timeout_s: float | None) -> str
     if isinstance(exc, aiohttp.ClientPayloadError):
         return f"truncated response body ({exc})"
     return f"connection error: {type(exc).__name__}: {exc}"
+
+
+def connect_failure(exc: aiohttp.ClientConnectorError) -> str:
+    """A short reason such as "Connection refused" or "Name or service not known"."""
+    error = exc.os_error
+    if isinstance(exc, aiohttp.ClientConnectorCertificateError):
+        return f"TLS certificate rejected: {error}; for a self-signed server set model_args verify_ssl=false"
+    if isinstance(exc, aiohttp.ClientSSLError):
+        return f"TLS handshake failed: {error}; check http:// versus https://"
+    if isinstance(error, socket.gaierror) or not error.errno:
+        return error.strerror or str(error) or type(error).__name__
+    return os.strerror(error.errno)
 
 
 def retry_after_s(headers: Mapping[str, str]) -> float | None:

@@ -10,7 +10,6 @@ at once and the assistant-role chunk travels with the first token, so "time to f
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from types import TracebackType
@@ -36,9 +35,7 @@ from assay.testing._protocol import (
 )
 from assay.testing._rules import PlannedCall, ReplyPlan, Rule, RuleSet, count_tokens, parse_rules, plan_reply
 from assay.testing._stamping import StampingRequestHandler, StampingServer, Trace, sleep_until
-from assay.testing._stats import OUTCOMES, Stats
-
-__all__ = ["OUTCOMES", "MockServer", "prompt_key"]
+from assay.testing._stats import Stats, prompt_key
 
 _JSON = "application/json"
 _SHUTDOWN_GRACE_S = 0.5  # stop() cuts in-flight streams and hangs after this; it is a test server
@@ -47,15 +44,6 @@ _RATE_LIMITED = error_body("Rate limit reached (injected by the assay mock serve
 _SERVER_ERROR = error_body("Internal server error (injected by the assay mock server).", "server_error")
 
 _Handler = Callable[[web.BaseRequest], Awaitable[web.StreamResponse]]
-
-
-def prompt_key(text: str) -> str:
-    """Key of ``prompt_counts``: the first 16 hex digits of the SHA-256 of the question text.
-
-    The question is the last user message (chat) or the prompt (completions); tests call this on
-    the text they sent to look up how often the server saw it, e.g. to count retries.
-    """
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 def _drop(request: web.BaseRequest) -> None:
@@ -170,18 +158,11 @@ class MockServer:
         self._rules = RuleSet(rules)
 
     def stats(self) -> dict[str, Any]:
-        """Counters of the answering endpoints (``/v1/models`` and ``/admin`` are not counted).
+        """Counters of the answering endpoints and what arrived (``/v1/models`` and ``/admin`` are not counted).
 
         Returns:
-            ``{"requests_total": int, "by_endpoint": {path: int}, "by_outcome": {outcome: int},
-            "prompt_counts": {prompt_key(question): int}, "images": [...], "tools": [...]}``.
-            Every counted request has exactly one outcome (see :data:`OUTCOMES`); ``prompt_counts``
-            includes faulted requests, so a retried question shows how often it was asked.
-            ``by_endpoint`` lists ``/v1/embeddings`` once it was asked. ``images`` has one entry
-            per chat request that carried ``image_url`` parts, in arrival order:
-            ``{"prompt_key": ..., "images": [...]}`` with the SHA-256 (hex) of each ``data:`` URL's
-            decoded bytes, or the URL itself for a remote image. ``tools`` has one entry per
-            request that carried ``tools``: ``{"prompt_key", "tools" (as sent), "tool_choice"}``.
+            ``{"requests_total", "by_endpoint", "by_outcome", "prompt_counts", "images", "tools"}``,
+            described in :meth:`~assay.testing._stats.Stats.snapshot`.
         """
         return self._stats.snapshot()
 

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from assay.testing._protocol import CHAT_PATH, COMPLETIONS_PATH, GenerationRequest
 
 OUTCOMES = ("ok", "429", "500", "hang", "truncate", "malformed", "401", "400", "404")
 """Keys of ``by_outcome`` in :meth:`Stats.snapshot`; every counted request lands in exactly one."""
+
+
+def prompt_key(text: str) -> str:
+    """Key of ``prompt_counts``: the first 16 hex digits of the SHA-256 of the question text.
+
+    The question is the last user message (chat) or the prompt (completions); tests call this on
+    the text they sent to look up how often the server saw it, e.g. to count retries.
+    """
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 class Stats:
@@ -47,7 +57,16 @@ class Stats:
             self.tools.append({"prompt_key": key, "tools": req.tools, "tool_choice": req.tool_choice})
 
     def snapshot(self) -> dict[str, Any]:
-        """A copy, safe to hand to another thread."""
+        """A copy, safe to hand to another thread.
+
+        ``requests_total``; ``by_endpoint`` (path -> count); ``by_outcome`` (every counted request
+        has exactly one outcome, see :data:`OUTCOMES`); ``prompt_counts`` (``prompt_key(question)``
+        -> count, faulted requests included, so a retried question shows how often it was asked);
+        ``images``, one entry per chat request that carried ``image_url`` parts, in arrival order:
+        ``{"prompt_key", "images"}`` with the SHA-256 (hex) of each ``data:`` URL's decoded bytes,
+        or the URL itself for a remote image; ``tools``, one entry per request that carried
+        ``tools``: ``{"prompt_key", "tools" (as sent), "tool_choice"}``.
+        """
         return {
             "requests_total": self.requests_total,
             "by_endpoint": dict(self.by_endpoint),

@@ -30,12 +30,13 @@ From a shell: ``assay mock-server --port 8000`` or ``python -m assay.testing.ser
 
 from __future__ import annotations
 
-from assay.testing._app import OUTCOMES, MockServer, prompt_key
+from assay.testing._app import MockServer
 from assay.testing._config import ServerConfig
 from assay.testing._embeddings import DEFAULT_EMBEDDING_DIMENSIONS, embedding_vector
 from assay.testing._faults import Fault
 from assay.testing._rules import TOKEN_PATTERN, Rule, RuleToolCall, count_tokens, load_rules, split_tokens
 from assay.testing._runner import ServerHandle, run_server_in_thread, serve_forever
+from assay.testing._stats import OUTCOMES, prompt_key
 
 __all__ = [
     "DEFAULT_EMBEDDING_DIMENSIONS",
