@@ -160,7 +160,7 @@ def _children_cpu_s() -> float:
 
 @dataclass(frozen=True)
 class RunningServer:
-    """A running ``assay.testing.server``."""
+    """A running ``assay.mock_server``."""
 
     url: str
     """OpenAI base URL, ending in ``/v1``."""
@@ -187,12 +187,12 @@ class RunningServer:
 def start_test_server(
     *server_args: str, log_path: Path, core: int = 1, startup_timeout_s: float = 60.0
 ) -> Iterator[RunningServer]:
-    """Run ``python -m assay.testing.server --port 0 *server_args`` pinned to ``core``; stop it on exit.
+    """Run ``python -m assay.mock_server --port 0 *server_args`` pinned to ``core``; stop it on exit.
 
     Waits for its ``listening on URL`` line; raises ``RuntimeError`` (with its output) if the
     server exits or stays silent for ``startup_timeout_s``.
     """
-    argv = pinned([str(ASSAY_PYTHON), "-m", "assay.testing.server", "--port", "0", *server_args], core)
+    argv = pinned([str(ASSAY_PYTHON), "-m", "assay.mock_server", "--port", "0", *server_args], core)
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("wb") as log:
         proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from assay.testing.server import ServerConfig, ServerHandle, run_server_in_thread
+from assay.mock_server import ServerConfig, ServerHandle, run_server_in_thread
 
 #: ../shared/data beside the checkout (CI lays it there too); ASSAY_SHARED_DATA overrides.
 SHARED_DATA = Path(os.environ.get("ASSAY_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))

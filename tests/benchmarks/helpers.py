@@ -13,10 +13,10 @@ from typing import Any
 from assay import TaskConfig, benchmarks, run_task
 from assay.benchmarks import BenchmarkAdapter, BenchmarkMeta
 from assay.benchmarks._mcq import SINGLE_ANSWER_TEMPLATE
+from assay.mock_server import ServerConfig, run_server_in_thread
 from assay.report.model import Report
 from assay.scoring.context import ScoringContext
 from assay.scoring.scorer import score_output
-from assay.testing.server import ServerConfig, run_server_in_thread
 from assay.types import ModelOutput, Sample, Score
 
 _CONTEXT: list[ScoringContext] = []

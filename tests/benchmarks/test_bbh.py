@@ -18,7 +18,7 @@ from assay.benchmarks.bbh import (
     extract_multiple_choice,
 )
 from assay.errors import UserError
-from assay.testing.server import Rule, ServerConfig, run_server_in_thread
+from assay.mock_server import Rule, ServerConfig, run_server_in_thread
 from tests.benchmarks.helpers import prompt_of, score, scoring_fingerprint, write_jsonl
 from tests.conftest import shared_data
 

@@ -9,7 +9,7 @@ import pytest
 
 from assay.benchmarks import build_adapter
 from assay.errors import UserError
-from assay.testing.server import Rule, ServerConfig
+from assay.mock_server import Rule, ServerConfig
 from tests.benchmarks.fixtures import BOOLQ_ROWS, write_boolq
 from tests.benchmarks.helpers import oracle_report, prompt_of
 

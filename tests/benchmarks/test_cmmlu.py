@@ -11,7 +11,7 @@ import pytest
 
 from assay import TaskConfig, run_task
 from assay.benchmarks import build_adapter, get_benchmark_meta
-from assay.testing.server import Rule, ServerConfig, run_server_in_thread
+from assay.mock_server import Rule, ServerConfig, run_server_in_thread
 from tests.benchmarks.helpers import prompt_of, score, write_jsonl
 from tests.conftest import shared_data
 

@@ -12,7 +12,7 @@ from assay import TaskConfig, run_task
 from assay.benchmarks import build_adapter
 from assay.benchmarks.drop import DROP_EXAMPLES, drop_em_f1, extract_answer, gold_answers, normalize_span
 from assay.errors import UserError
-from assay.testing.server import Rule, ServerConfig, run_server_in_thread
+from assay.mock_server import Rule, ServerConfig, run_server_in_thread
 from tests.benchmarks.fixtures import DROP_RECORDS, drop_answer, write_drop
 from tests.benchmarks.helpers import prompt_of
 

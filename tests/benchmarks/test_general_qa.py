@@ -69,8 +69,8 @@ def test_record_without_reference_or_query_names_the_column(tmp_path: Path) -> N
 
 
 def test_report_aggregates_every_bleu_and_rouge_key_with_rouge_l_recall_as_headline(tmp_path: Path) -> None:
+    from assay.mock_server import Rule, ServerConfig
     from assay.scoring.text_metrics import text_similarity
-    from assay.testing.server import Rule, ServerConfig
     from tests.benchmarks.helpers import oracle_report
 
     rows = [

@@ -13,7 +13,7 @@ from assay.benchmarks import build_adapter
 from assay.benchmarks._base import bundled_text
 from assay.benchmarks.gpqa_diamond import FIVE_SHOT_FILE
 from assay.errors import UserError
-from assay.testing.server import Rule, ServerConfig, run_server_in_thread
+from assay.mock_server import Rule, ServerConfig, run_server_in_thread
 from tests.benchmarks.fixtures import GPQA_DIAMOND_ROWS, write_gpqa_diamond
 from tests.benchmarks.helpers import prompt_of
 

@@ -12,7 +12,7 @@ import pytest
 
 from assay import TaskConfig, run_task
 from assay.benchmarks import build_adapter
-from assay.testing.server import Rule, ServerConfig, run_server_in_thread
+from assay.mock_server import Rule, ServerConfig, run_server_in_thread
 from tests.benchmarks.helpers import prompt_of, score, write_jsonl
 from tests.conftest import shared_data
 

@@ -21,8 +21,8 @@ import pytest
 
 from assay.benchmarks import build_adapter, get_benchmark_meta
 from assay.errors import UserError
+from assay.mock_server import Rule, ServerConfig
 from assay.scoring.ifeval import check_instructions, loose_variants
-from assay.testing.server import Rule, ServerConfig
 from tests.benchmarks import ifeval_cases
 from tests.benchmarks.helpers import oracle_report, prompt_of, write_jsonl
 from tests.conftest import shared_data

@@ -9,7 +9,7 @@ import pytest
 
 from assay import TaskConfig, run_task
 from assay.benchmarks import build_adapter
-from assay.testing.server import Rule, ServerConfig, run_server_in_thread
+from assay.mock_server import Rule, ServerConfig, run_server_in_thread
 from tests.benchmarks.fixtures import MMLU_PRO_TEST_ROWS, MMLU_PRO_VALIDATION_ROWS, write_mmlu_pro
 from tests.benchmarks.helpers import prompt_of, write_jsonl
 

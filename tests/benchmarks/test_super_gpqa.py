@@ -10,7 +10,7 @@ import pytest
 from assay import TaskConfig, run_task
 from assay.benchmarks import build_adapter, get_benchmark_meta
 from assay.benchmarks.super_gpqa import extract_super_gpqa_answer
-from assay.testing.server import Rule, ServerConfig, run_server_in_thread
+from assay.mock_server import Rule, ServerConfig, run_server_in_thread
 from assay.types import SampleStatus
 from tests.benchmarks.fixtures import SUPER_GPQA_ROWS, SUPER_GPQA_TEN_OPTIONS, write_super_gpqa
 from tests.benchmarks.helpers import prompt_of, score

@@ -11,7 +11,7 @@ from assay import TaskConfig, run_task
 from assay.benchmarks import build_adapter
 from assay.benchmarks.trivia_qa import extract_answer, normalize_answer
 from assay.errors import UserError
-from assay.testing.server import Rule, ServerConfig, run_server_in_thread
+from assay.mock_server import Rule, ServerConfig, run_server_in_thread
 from assay.types import Sample
 from tests.benchmarks.fixtures import (
     TRIVIA_QA_RECORDS,

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from assay.benchmarks import build_adapter
-from assay.testing.server import Rule, ServerConfig
+from assay.mock_server import Rule, ServerConfig
 from tests.benchmarks.fixtures import WINOGRANDE_ROWS, write_winogrande
 from tests.benchmarks.helpers import oracle_report, prompt_of
 

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from assay.testing.server import ServerConfig, run_server_in_thread
+from assay.mock_server import ServerConfig, run_server_in_thread
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "data"
 

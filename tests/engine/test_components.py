@@ -24,8 +24,8 @@ from PIL import Image, ImageDraw
 from assay import TaskConfig, run_task
 from assay.benchmarks import BenchmarkMeta, DataSpec, MultipleChoiceAdapter, QuestionAnswerAdapter, register_benchmark
 from assay.benchmarks._mcq import SINGLE_ANSWER_TEMPLATE
+from assay.mock_server import Rule, ServerConfig, run_server_in_thread
 from assay.scoring import BaseScorer, register_scorer
-from assay.testing.server import Rule, ServerConfig, run_server_in_thread
 from assay.types import ContentPart, ImagePart, ModelOutput, RequestKind, Sample, Score, TextPart
 from tests.benchmarks.helpers import write_jsonl
 

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from assay import TaskConfig, run_task
-from assay.testing.server import Rule, ServerConfig, run_server_in_thread
+from assay.mock_server import Rule, ServerConfig, run_server_in_thread
 from tests.conftest import shared_data
 
 LETTERS = "ABCDEFGHIJ"

@@ -24,7 +24,7 @@ import orjson
 import pytest
 
 from assay import TaskConfig, run_task
-from assay.testing.server import Rule, ServerConfig, run_server_in_thread
+from assay.mock_server import Rule, ServerConfig, run_server_in_thread
 from tests.benchmarks.fixtures import write_drop, write_general_qa
 from tests.conftest import SHARED_DATA, shared_data
 

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from assay import TaskConfig, run_task
-from assay.testing.server import Rule, ServerConfig, prompt_key, run_server_in_thread
+from assay.mock_server import Rule, ServerConfig, prompt_key, run_server_in_thread
 from tests.conftest import shared_data
 
 

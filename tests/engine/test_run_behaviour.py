@@ -13,7 +13,7 @@ import pytest
 
 from assay import TaskConfig, run_task
 from assay.errors import UserError
-from assay.testing.server import Rule, ServerConfig, run_server_in_thread
+from assay.mock_server import Rule, ServerConfig, run_server_in_thread
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "data"
 MCQ_ARGS = {"general_mcq": {"local_path": str(EXAMPLES / "general_mcq"), "subset_list": ["example"]}}

@@ -23,12 +23,12 @@ import pytest
 from aiohttp import web
 
 from assay.errors import UserError
+from assay.mock_server import Rule, ServerConfig, ServerHandle, run_server_in_thread
 from assay.models import ModelAPI, get_model_api
 from assay.models.openai_api import OpenAIAPI
 from assay.models.openai_response import RetryableError, generation_output
 from assay.models.openai_response import retry_after_s as _retry_after_s
 from assay.models.openai_stream import OpenAIStreamReader
-from assay.testing.server import Rule, ServerConfig, ServerHandle, run_server_in_thread
 from assay.types import ChatMessage, GenerateConfig, ModelOutput
 
 QUESTION = [ChatMessage(role="system", content="Be brief."), ChatMessage(role="user", content="What is 2+2?")]

@@ -20,9 +20,7 @@ import pytest
 from aiohttp import web
 
 from assay.errors import UserError
-from assay.models import EmbeddingModel, ToolCallingModel
-from assay.models.openai_api import OpenAIAPI
-from assay.testing.server import (
+from assay.mock_server import (
     DEFAULT_EMBEDDING_DIMENSIONS,
     Rule,
     RuleToolCall,
@@ -32,6 +30,8 @@ from assay.testing.server import (
     prompt_key,
     run_server_in_thread,
 )
+from assay.models import EmbeddingModel, ToolCallingModel
+from assay.models.openai_api import OpenAIAPI
 from assay.types import ChatMessage, GenerateConfig, ImagePart, ModelOutput, TextPart, ToolCall, ToolInfo
 from tests.conftest import shared_data
 from tests.models.local_app import serving

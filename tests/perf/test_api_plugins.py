@@ -13,11 +13,11 @@ import orjson
 import pytest
 
 from assay.errors import UserError
+from assay.mock_server import Rule, ServerConfig, run_server_in_thread
 from assay.perf._records import Outcome, RequestRecord
 from assay.perf.apis import split_events
 from assay.perf.arguments import PerfArguments
 from assay.perf.plugins import ApiPlugin, Prompt, get_api_plugin
-from assay.testing.server import Rule, ServerConfig, run_server_in_thread
 
 HI = Prompt(messages=[{"role": "user", "content": "Hi"}])
 

@@ -13,8 +13,8 @@ import pytest
 
 from assay.cli.main import build_parser
 from assay.errors import UserError
+from assay.mock_server import ServerConfig, run_server_in_thread
 from assay.perf.arguments import PerfArguments
-from assay.testing.server import ServerConfig, run_server_in_thread
 
 
 def parse(*argv: str) -> PerfArguments:

@@ -12,10 +12,10 @@ import socket
 import orjson
 import pytest
 
+from assay.mock_server import ServerConfig, run_server_in_thread
 from assay.perf._records import Outcome, RequestRecord
 from assay.perf.client import Endpoint, Sender, _StampingHandler, endpoint_url, open_session
 from assay.perf.workers import new_event_loop_run
-from assay.testing.server import ServerConfig, run_server_in_thread
 
 MS = 1_000_000
 REPLY = "one two three four five six"  # 6 mock tokens

@@ -14,8 +14,8 @@ import pytest
 
 from assay.errors import UserError
 from assay.perf.arguments import PerfArguments
-from assay.perf.datasets import uses_chat_messages
 from assay.perf.plugins import Prompt, get_prompt_source
+from assay.perf.prompts import uses_chat_messages
 from assay.perf.tokenizer import load_token_counter, load_tokenizer
 from tests.conftest import shared_data
 
@@ -370,7 +370,7 @@ class _BosTokenizer:
 def test_text_prompt_length_counts_the_bos_a_completions_server_adds(
     sonnet: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from assay.perf.datasets import _base
+    from assay.perf.prompts import _base
     from assay.perf.tokenizer import Tokenizer
 
     monkeypatch.setattr(_base, "load_tokenizer", lambda path: Tokenizer(_BosTokenizer(), path))

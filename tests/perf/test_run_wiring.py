@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from assay.mock_server import ServerConfig, run_server_in_thread
 from assay.perf._run import PromptFeed, adapt_to_dataset
 from assay.perf.arguments import PerfArguments
 from assay.perf.client import Endpoint, _models_url, open_session, preconnect
-from assay.testing.server import ServerConfig, run_server_in_thread
 
 
 def _args(tmp_path: Path, **extra: object) -> PerfArguments:

@@ -16,10 +16,10 @@ import pytest
 from rich.console import Console
 
 from assay.errors import UserError
+from assay.mock_server import ServerConfig, ServerHandle, run_server_in_thread
 from assay.perf.arguments import PerfArguments
 from assay.perf.runner import output_root, run_perf
 from assay.perf.storage import RecordStore
-from assay.testing.server import ServerConfig, ServerHandle, run_server_in_thread
 
 RUN_FILES = {"benchmark_args.json", "benchmark_summary.json", "benchmark_percentile.json", "benchmark_data.db"}
 

@@ -12,11 +12,11 @@ import time
 import orjson
 import pytest
 
+from assay.mock_server import ServerConfig, ServerHandle, run_server_in_thread
 from assay.perf._records import Outcome, RequestRecord
 from assay.perf.client import Endpoint
 from assay.perf.scheduler import LocalBudget, LocalFlag, arrival_offsets_ns
 from assay.perf.workers import LoadPlan, LoadResult, run_in_process
-from assay.testing.server import ServerConfig, ServerHandle, run_server_in_thread
 
 MS = 1_000_000
 

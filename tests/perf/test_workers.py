@@ -5,13 +5,13 @@ from __future__ import annotations
 import orjson
 import pytest
 
+from assay.mock_server import ServerConfig, ServerHandle, run_server_in_thread
 from assay.perf import workers
 from assay.perf._pool import run_in_processes
 from assay.perf._records import Outcome, RequestRecord
 from assay.perf.client import Endpoint
 from assay.perf.scheduler import arrival_offsets_ns
 from assay.perf.workers import LoadPlan, choose_num_workers, worker_phases
-from assay.testing.server import ServerConfig, ServerHandle, run_server_in_thread
 
 ENDPOINT = Endpoint(url="http://127.0.0.1:9/v1/chat/completions")
 

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import pytest
 
 from assay.models.smollm2 import ensure_hf_folder
-from assay.testing.real_server import TransformersServer, start_transformers_serve
+from tests.real.transformers_server import TransformersServer, start_transformers_serve
 
 # The [serving] extra brings fastapi and uvicorn; without them the CLI starts and exits at once.
 _SERVING_MODULES = ("torch", "transformers", "gguf", "fastapi", "uvicorn")

@@ -25,10 +25,10 @@ import pytest
 
 from assay import TaskConfig, run_task
 from assay.config import safe_filename
-from assay.testing.real_server import TransformersServer
 from tests.benchmarks import fixtures
 from tests.benchmarks.helpers import builtin_benchmarks
 from tests.conftest import shared_data
+from tests.real.transformers_server import TransformersServer
 
 pytestmark = [pytest.mark.real_model, pytest.mark.slow]
 

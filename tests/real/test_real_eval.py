@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from assay import TaskConfig, run_task
-from assay.testing.real_server import TransformersServer
 from tests.conftest import shared_data
+from tests.real.transformers_server import TransformersServer
 
 pytestmark = pytest.mark.real_model
 

@@ -17,8 +17,8 @@ from assay.perf.arguments import PerfArguments
 from assay.perf.metrics import compute_run_metrics
 from assay.perf.plugins import get_api_plugin
 from assay.perf.storage import RecordStore
-from assay.testing.real_server import TransformersServer
 from tests.conftest import shared_data
+from tests.real.transformers_server import TransformersServer
 
 pytestmark = pytest.mark.real_model
 

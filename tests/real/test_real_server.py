@@ -9,7 +9,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from assay.testing.real_server import TransformersServer
+from tests.real.transformers_server import TransformersServer
 
 pytestmark = pytest.mark.real_model
 

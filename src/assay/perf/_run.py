@@ -20,7 +20,7 @@ from assay.perf.arguments import PerfArguments, RunSpec
 from assay.perf.client import Endpoint, Sender, endpoint_url, open_session
 from assay.perf.metrics import RunMetrics, compute_run_metrics
 from assay.perf.plugins import ApiPlugin, Prompt, get_api_plugin, get_prompt_source, prompt_source_api
-from assay.perf.progress import RunProgress
+from assay.perf.progress import PerfProgress
 from assay.perf.scheduler import LocalFlag, arrival_offsets_ns
 from assay.perf.selfcheck import SelfCheck, assess
 from assay.perf.workers import LoadPlan, LoadResult, choose_num_workers, new_event_loop_run, run_in_process
@@ -30,7 +30,7 @@ DRAIN_S = 10.0
 
 
 @dataclass
-class Probe:
+class ConnectionProbe:
     """What the connection test learned: one request's latency and response chunks."""
 
     latency_s: float
@@ -82,14 +82,14 @@ def make_endpoint(args: PerfArguments, plugin: ApiPlugin) -> Endpoint:
     )
 
 
-def check_connection(args: PerfArguments) -> Probe:
+def check_connection(args: PerfArguments) -> ConnectionProbe:
     """Send one real request before anything runs; any failure is a one-line :class:`UserError`.
 
     Unlike EvalScope, which retries every 10 s for up to ``--total-timeout`` (6 hours by default),
     a refused connection or an error status stops at once: that is almost always a wrong URL, port,
     model name or key, and the user should hear so immediately.
     """
-    from assay.perf.datasets import uses_chat_messages
+    from assay.perf.prompts import uses_chat_messages
 
     plugin = get_api_plugin(args)
     # EvalScope's test message; the dataset is not read yet, so a wrong URL is reported as such.
@@ -118,7 +118,7 @@ def check_connection(args: PerfArguments) -> Probe:
     if parsed.failure is not None:
         reason = parsed.failure_reason or parsed.failure.value
         raise UserError(f"{where} answered, but not as --api {args.api} expects ({reason}) {skip}")
-    return Probe(latency_s=(record.end_ns - record.start_ns) / 1e9, chunks=len(record.chunks))
+    return ConnectionProbe(latency_s=(record.end_ns - record.start_ns) / 1e9, chunks=len(record.chunks))
 
 
 class PromptFeed:
@@ -188,7 +188,7 @@ def prepare(
     return plan, prompts, plugin
 
 
-def _rate_estimate(spec: RunSpec, probe: Probe | None) -> float | None:
+def _rate_estimate(spec: RunSpec, probe: ConnectionProbe | None) -> float | None:
     """Requests/s the client may have to drive (an upper bound), for the auto worker count."""
     ceiling = spec.parallel / probe.latency_s if probe is not None and probe.latency_s > 0 else None
     if spec.rate > 0:
@@ -197,7 +197,7 @@ def _rate_estimate(spec: RunSpec, probe: Probe | None) -> float | None:
 
 
 def execute(
-    args: PerfArguments, spec: RunSpec, plan: LoadPlan, probe: Probe | None, show_progress: bool
+    args: PerfArguments, spec: RunSpec, plan: LoadPlan, probe: ConnectionProbe | None, show_progress: bool
 ) -> tuple[LoadResult, int]:
     """Send the load with the chosen number of workers, showing progress; returns the result and wall offset."""
     workers = choose_num_workers(
@@ -208,7 +208,7 @@ def execute(
     )
     sink: list[RequestRecord] = []
     wall_offset_ns = time.time_ns() - time.perf_counter_ns()
-    with RunProgress(spec.name, len(plan.bodies), sink, stream=args.stream, enabled=show_progress) as bar:
+    with PerfProgress(spec.name, len(plan.bodies), sink, stream=args.stream, enabled=show_progress) as bar:
         if workers == 1:
             result = run_in_process(plan, sink, LocalFlag(), bar.tick)
         else:
@@ -271,7 +271,7 @@ def run_one(
     spec: RunSpec,
     run_dir: Path,
     *,
-    probe: Probe | None,
+    probe: ConnectionProbe | None,
     console: Console,
     show_progress: bool,
     token_counter: Callable[[str], int] | None,

@@ -73,15 +73,15 @@ S = TypeVar("S", bound=type)
 _DATASETS: Registry[type] = Registry(
     "--dataset",
     builtin={
-        "openqa": "assay.perf.datasets.openqa",
-        "line_by_line": "assay.perf.datasets.line_by_line",
-        "random": "assay.perf.datasets.random_tokens",
-        "speed_benchmark": "assay.perf.datasets.speed_benchmark",
-        "speed_benchmark_long": "assay.perf.datasets.speed_benchmark",
-        "sharegpt": "assay.perf.datasets.sharegpt",
-        "share_gpt_zh": "assay.perf.datasets.sharegpt",
-        "share_gpt_en": "assay.perf.datasets.sharegpt",
-        "custom": "assay.perf.datasets.custom",
+        "openqa": "assay.perf.prompts.openqa",
+        "line_by_line": "assay.perf.prompts.line_by_line",
+        "random": "assay.perf.prompts.random_tokens",
+        "speed_benchmark": "assay.perf.prompts.speed_benchmark",
+        "speed_benchmark_long": "assay.perf.prompts.speed_benchmark",
+        "sharegpt": "assay.perf.prompts.sharegpt",
+        "share_gpt_zh": "assay.perf.prompts.sharegpt",
+        "share_gpt_en": "assay.perf.prompts.sharegpt",
+        "custom": "assay.perf.prompts.custom",
     },
 )
 _APIS: Registry[type] = Registry(

@@ -23,7 +23,7 @@ RECENT = 256
 RATE_WINDOW_S = 2.0
 
 
-class RunProgress:
+class PerfProgress:
     """A one-line progress display for one run (silent when ``enabled`` is false)."""
 
     def __init__(
@@ -71,7 +71,7 @@ class RunProgress:
         )
         self._progress.refresh()
 
-    def __enter__(self) -> RunProgress:
+    def __enter__(self) -> PerfProgress:
         self._progress.start()
         return self
 

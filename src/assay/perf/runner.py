@@ -32,12 +32,12 @@ from typing import Any
 from rich.console import Console
 
 from assay.config import safe_filename
-from assay.perf._run import Probe, PromptFeed, RunResult, adapt_to_dataset, check_connection, run_one
+from assay.perf._run import ConnectionProbe, PromptFeed, RunResult, adapt_to_dataset, check_connection, run_one
 from assay.perf.arguments import PerfArguments, RunSpec
 from assay.perf.sla import Selection, SlaTuner, average_results, parse_sla_params
 from assay.perf.visualizer import Visualizer, open_visualizer
 
-__all__ = ["Probe", "RunResult", "SweepResult", "output_root", "run_perf"]
+__all__ = ["ConnectionProbe", "RunResult", "SweepResult", "output_root", "run_perf"]
 
 
 @dataclass
@@ -171,7 +171,7 @@ def _sla(args: PerfArguments, root: Path, one: Any, console: Console) -> list[Se
     try:
         selections = tuner.tune()
     finally:
-        summary = {f"{variable}_{v}": average_results(p) for v, p in sorted(tuner.probes.items())}
+        summary = {f"{variable}_{v}": average_results(p) for v, p in sorted(tuner.trials.items())}
         (root / "sla_summary.json").write_text(json.dumps(summary, indent=4, ensure_ascii=False), encoding="utf-8")
     for s in selections:
         criteria = " AND ".join(f"{k} {v}" for k, v in s.criteria.items())

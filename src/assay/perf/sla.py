@@ -149,7 +149,7 @@ def metric_values(summary: dict[str, Any], percentiles: dict[str, Any]) -> dict[
 
 
 @dataclass
-class Probe:
+class SlaTrial:
     """All runs at one value of the tuned variable, and their verdict inputs."""
 
     value: int
@@ -188,28 +188,28 @@ class Selection:
 
 
 #: Runs ``--sla-num-runs`` benchmarks at one value; returns ``(summary, percentiles)`` per run.
-ProbeRunner = Callable[[int], list[tuple[dict[str, Any], dict[str, Any]]]]
+TrialRunner = Callable[[int], list[tuple[dict[str, Any], dict[str, Any]]]]
 
 
 class SlaTuner:
     """The search; ``run`` benchmarks one value of the tuned variable."""
 
-    def __init__(self, groups: Groups, run: ProbeRunner, *, start: int, lower: int, upper: int) -> None:
+    def __init__(self, groups: Groups, run: TrialRunner, *, start: int, lower: int, upper: int) -> None:
         self.groups = groups
         self._run = run
         self.lower, self.upper = lower, upper
         self.start = int(max(lower, min(start, upper)))
-        self.probes: dict[int, Probe] = {}
+        self.trials: dict[int, SlaTrial] = {}
 
-    def probe(self, value: int) -> Probe:
+    def trial(self, value: int) -> SlaTrial:
         """Run (once, then cached) the benchmarks at ``value``."""
-        if value not in self.probes:
-            probe = Probe(value)
+        if value not in self.trials:
+            trial = SlaTrial(value)
             for summary, percentiles in self._run(value):
-                probe.summaries.append(summary)
-                probe.percentiles.append(percentiles)
-            self.probes[value] = probe
-        return self.probes[value]
+                trial.summaries.append(summary)
+                trial.percentiles.append(percentiles)
+            self.trials[value] = trial
+        return self.trials[value]
 
     def tune(self) -> list[Selection]:
         """Search every group; one selection per group."""
@@ -224,7 +224,7 @@ class SlaTuner:
         criteria = {k: str(v) for k, v in group.items()}
 
         def ok(value: int) -> bool:
-            return self.probe(value).passes(group)
+            return self.trial(value).passes(group)
 
         good, bad = self.start, None
         if ok(self.start):
@@ -251,8 +251,8 @@ class SlaTuner:
 
     def _optimise(self, name: str, mode: str) -> Selection:
         def score(v: int) -> float | None:
-            probe = self.probe(v)
-            value = probe.averages().get(name) if probe.all_succeeded else None
+            trial = self.trial(v)
+            value = trial.averages().get(name) if trial.all_succeeded else None
             return None if value is None else (value if mode == "max" else -value)
 
         def better(a: float | None, b: float | None) -> bool:
@@ -269,7 +269,7 @@ class SlaTuner:
             lo, hi = (lo, m2) if better(score(m1), score(m2)) else (m1, hi)
         for v in range(lo, hi + 1):
             score(v)
-        scored = [(s, -v) for v, p in self.probes.items() if (s := score(v)) is not None]
+        scored = [(s, -v) for v, p in self.trials.items() if (s := score(v)) is not None]
         if not scored:
             return Selection({name: mode}, None, "no run succeeded completely")
         best_score, neg_value = max(scored)
@@ -277,16 +277,16 @@ class SlaTuner:
         return Selection({name: mode}, -neg_value, f"best observed {name}: {shown:.4g}")
 
 
-def average_results(probe: Probe) -> dict[str, Any]:
-    """EvalScope's averaged result of one probe: ``{"metrics": ..., "percentiles": ...}``."""
+def average_results(trial: SlaTrial) -> dict[str, Any]:
+    """EvalScope's averaged result of one trial: ``{"metrics": ..., "percentiles": ...}``."""
     metrics: dict[str, Any] = {}
-    for key in probe.summaries[0] if probe.summaries else ():
-        nums = [s[key] for s in probe.summaries if isinstance(s.get(key), (int, float))]
+    for key in trial.summaries[0] if trial.summaries else ():
+        nums = [s[key] for s in trial.summaries if isinstance(s.get(key), (int, float))]
         if nums:
             metrics[key] = sum(nums) / len(nums)
     percentiles: dict[str, Any] = {}
-    for key, first in (probe.percentiles[0] if probe.percentiles else {}).items():
-        columns = [p.get(key, []) for p in probe.percentiles]
+    for key, first in (trial.percentiles[0] if trial.percentiles else {}).items():
+        columns = [p.get(key, []) for p in trial.percentiles]
         if key == "Percentiles" or not all(isinstance(x, (int, float)) for c in columns for x in c):
             percentiles[key] = first
         else:

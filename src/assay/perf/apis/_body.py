@@ -18,9 +18,9 @@ import orjson
 
 from assay.errors import UserError
 from assay.perf.arguments import PerfArguments
-from assay.perf.datasets._base import content_text
-from assay.perf.datasets._files import json_type
 from assay.perf.plugins import Prompt
+from assay.perf.prompts._base import content_text
+from assay.perf.prompts._files import json_type
 from assay.perf.tokenizer import Tokenizer, load_tokenizer
 
 #: EvalScope's ``replace_values`` placeholders in a ``--query-template``: the model and the prompt.

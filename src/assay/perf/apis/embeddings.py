@@ -24,8 +24,8 @@ from assay.perf._records import Outcome, ParsedResponse, RequestRecord
 from assay.perf.apis._body import encode_json, json_headers, prompt_token_ids
 from assay.perf.apis._openai_parse import http_error_reason
 from assay.perf.arguments import PerfArguments
-from assay.perf.datasets._base import content_text
 from assay.perf.plugins import Prompt, register_api
+from assay.perf.prompts._base import content_text
 
 
 @register_api("embeddings")

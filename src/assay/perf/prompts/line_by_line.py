@@ -19,9 +19,9 @@ from typing import Any
 import orjson
 
 from assay.errors import UserError
-from assay.perf.datasets._base import PromptSourceBase
-from assay.perf.datasets._files import json_type, read_lines, require_file
 from assay.perf.plugins import Prompt, register_dataset
+from assay.perf.prompts._base import PromptSourceBase
+from assay.perf.prompts._files import json_type, read_lines, require_file
 
 
 @register_dataset("line_by_line")

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from assay.testing._faults import Fault
-from assay.testing._rules import Rule
+from assay.mock_server._faults import Fault
+from assay.mock_server._rules import Rule
 
 
 class ServerConfig(BaseModel):

@@ -20,7 +20,7 @@ from typing import Any
 
 import orjson
 
-from assay.testing._rules import PlannedCall, ReplyPlan
+from assay.mock_server._rules import PlannedCall, ReplyPlan
 
 CHAT_PATH = "/v1/chat/completions"
 COMPLETIONS_PATH = "/v1/completions"
@@ -214,7 +214,7 @@ def _stop(body: dict[str, Any]) -> tuple[str, ...]:
     raise BadRequest("'stop' must be a string or a list of strings")
 
 
-class Endpoint:
+class ApiRoute:
     """What differs between chat and completions: where the prompt is and how choices look."""
 
     def __init__(self, path: str, *, chat: bool) -> None:
@@ -319,5 +319,5 @@ def _call_frames(head: bytes, number: int, call: PlannedCall) -> list[bytes]:
     return [start + orjson.dumps(fragment) + b"]}" + _CHOICE_TAIL + _CHUNK_END for fragment in fragments]
 
 
-CHAT = Endpoint(CHAT_PATH, chat=True)
-COMPLETIONS = Endpoint(COMPLETIONS_PATH, chat=False)
+CHAT = ApiRoute(CHAT_PATH, chat=True)
+COMPLETIONS = ApiRoute(COMPLETIONS_PATH, chat=False)

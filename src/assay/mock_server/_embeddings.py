@@ -23,8 +23,8 @@ from typing import Any
 
 import orjson
 
-from assay.testing._protocol import BadRequest, decode_body, requested_model
-from assay.testing._rules import count_tokens
+from assay.mock_server._protocol import BadRequest, decode_body, requested_model
+from assay.mock_server._rules import count_tokens
 
 EMBEDDINGS_PATH = "/v1/embeddings"
 #: Length of a vector when the request does not set ``dimensions``.

@@ -26,9 +26,9 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from assay.errors import UserError
-from assay.perf.datasets._base import PromptSourceBase
-from assay.perf.datasets._files import dataset_file, hub_file, json_type, missing_field, read_json_records
 from assay.perf.plugins import Prompt, register_dataset
+from assay.perf.prompts._base import PromptSourceBase
+from assay.perf.prompts._files import dataset_file, hub_file, json_type, missing_field, read_json_records
 
 _EXPECTED = (
     'ShareGPT records like {"conversations": [{"from": "human", "value": "..."}, ...]} '

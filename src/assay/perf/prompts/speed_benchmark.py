@@ -19,8 +19,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import ClassVar
 
-from assay.perf.datasets._base import PromptSourceBase
 from assay.perf.plugins import Prompt, register_dataset
+from assay.perf.prompts._base import PromptSourceBase
 
 #: EvalScope's ``DUMMY_INPUT``: one token per character in Qwen's tokenizer.
 DUMMY_CHARACTER = "熵"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from assay.testing._protocol import CHAT_PATH, COMPLETIONS_PATH, GenerationRequest
+from assay.mock_server._protocol import CHAT_PATH, COMPLETIONS_PATH, GenerationRequest
 
 OUTCOMES = ("ok", "429", "500", "hang", "truncate", "malformed", "401", "400", "404")
 """Keys of ``by_outcome`` in :meth:`Stats.snapshot`; every counted request lands in exactly one."""

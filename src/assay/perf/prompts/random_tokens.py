@@ -34,8 +34,8 @@ import numpy as np
 
 from assay.errors import UserError
 from assay.perf.arguments import PerfArguments
-from assay.perf.datasets._base import PromptSourceBase, logger
 from assay.perf.plugins import Prompt, register_dataset
+from assay.perf.prompts._base import PromptSourceBase, logger
 from assay.perf.tokenizer import Tokenizer, load_tokenizer
 
 #: Decode/re-encode adjustment rounds for one text (EvalScope's ``max_retry``).

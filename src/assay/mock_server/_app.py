@@ -19,23 +19,23 @@ import orjson
 from aiohttp import web
 from pydantic import ValidationError
 
-from assay.testing._config import ServerConfig
-from assay.testing._embeddings import EMBEDDINGS, EMBEDDINGS_PATH, EmbeddingRequest, EmbeddingsEndpoint
-from assay.testing._faults import Fault, FaultInjector
-from assay.testing._protocol import (
+from assay.mock_server._config import ServerConfig
+from assay.mock_server._embeddings import EMBEDDINGS, EMBEDDINGS_PATH, EmbeddingRequest, EmbeddingsEndpoint
+from assay.mock_server._faults import Fault, FaultInjector
+from assay.mock_server._protocol import (
     CHAT,
     CHAT_PATH,
     COMPLETIONS,
     COMPLETIONS_PATH,
     SSE_HEADERS,
+    ApiRoute,
     BadRequest,
-    Endpoint,
     GenerationRequest,
     error_body,
 )
-from assay.testing._rules import PlannedCall, ReplyPlan, Rule, RuleSet, count_tokens, parse_rules, plan_reply
-from assay.testing._stamping import StampingRequestHandler, StampingServer, Trace, sleep_until
-from assay.testing._stats import Stats, prompt_key
+from assay.mock_server._rules import PlannedCall, ReplyPlan, Rule, RuleSet, count_tokens, parse_rules, plan_reply
+from assay.mock_server._stamping import StampingRequestHandler, StampingServer, Trace, sleep_until
+from assay.mock_server._stats import Stats, prompt_key
 
 _JSON = "application/json"
 _SHUTDOWN_GRACE_S = 0.5  # stop() cuts in-flight streams and hangs after this; it is a test server
@@ -162,7 +162,7 @@ class MockServer:
 
         Returns:
             ``{"requests_total", "by_endpoint", "by_outcome", "prompt_counts", "images", "tools"}``,
-            described in :meth:`~assay.testing._stats.Stats.snapshot`.
+            described in :meth:`~assay.mock_server._stats.Stats.snapshot`.
         """
         return self._stats.snapshot()
 
@@ -188,7 +188,7 @@ class MockServer:
     async def _embeddings(self, request: web.BaseRequest) -> web.StreamResponse:
         return await self._generate(request, EMBEDDINGS)
 
-    async def _generate(self, request: web.BaseRequest, endpoint: Endpoint | EmbeddingsEndpoint) -> web.StreamResponse:
+    async def _generate(self, request: web.BaseRequest, endpoint: ApiRoute | EmbeddingsEndpoint) -> web.StreamResponse:
         start_ns = time.perf_counter_ns()
         protocol = request.protocol
         stamping = protocol if isinstance(protocol, StampingRequestHandler) else None
@@ -213,7 +213,7 @@ class MockServer:
             trace.outcome = outcome
 
     async def _answer(
-        self, request: web.BaseRequest, endpoint: Endpoint | EmbeddingsEndpoint, start: float, trace: Trace | None
+        self, request: web.BaseRequest, endpoint: ApiRoute | EmbeddingsEndpoint, start: float, trace: Trace | None
     ) -> web.StreamResponse:
         """Check, count, draw a fault, then answer or fail one request."""
         stats = self._stats
@@ -237,7 +237,7 @@ class MockServer:
             return _json(_SERVER_ERROR, 500)
         if fault is Fault.HANG:
             return await self._hang(request)
-        if isinstance(req, GenerationRequest) and isinstance(endpoint, Endpoint):
+        if isinstance(req, GenerationRequest) and isinstance(endpoint, ApiRoute):
             return await self._reply(request, endpoint, req, model, start, fault, trace)
         assert isinstance(req, EmbeddingRequest)  # the only other kind of request
         return await self._send_json(request, EMBEDDINGS.body(req, model), 1, start, fault, trace)
@@ -245,7 +245,7 @@ class MockServer:
     async def _reply(
         self,
         request: web.BaseRequest,
-        endpoint: Endpoint,
+        endpoint: ApiRoute,
         req: GenerationRequest,
         model: str,
         start: float,
@@ -285,7 +285,7 @@ class MockServer:
             raise BadRequest(f"The model `{requested}` does not exist.", 404, "model_not_found")
         return requested
 
-    def _plan(self, req: GenerationRequest, endpoint: Endpoint, request_id: str) -> ReplyPlan:
+    def _plan(self, req: GenerationRequest, endpoint: ApiRoute, request_id: str) -> ReplyPlan:
         rule = self._rules.match(req.question)
         calls: list[PlannedCall] = []
         if rule is not None:

@@ -14,8 +14,7 @@ from typing import Any
 import openai
 import pytest
 
-from assay.testing._rules import ARGUMENT_PIECE_CHARS, plan_reply
-from assay.testing.server import (
+from assay.mock_server import (
     DEFAULT_EMBEDDING_DIMENSIONS,
     Rule,
     RuleToolCall,
@@ -25,6 +24,7 @@ from assay.testing.server import (
     prompt_key,
     run_server_in_thread,
 )
+from assay.mock_server._rules import ARGUMENT_PIECE_CHARS, plan_reply
 
 PIXEL = b"\x89PNG\r\n\x1a\n" + b"\x00" * 24
 WEATHER = RuleToolCall(name="get_weather", arguments={"city": "Paris", "unit": "celsius"})

@@ -8,6 +8,6 @@ only when its name is used: ``openqa``, ``line_by_line``, ``random`` (``random_t
 
 from __future__ import annotations
 
-from assay.perf.datasets._base import PromptSourceBase, content_text, load_fixed_prompt, uses_chat_messages
+from assay.perf.prompts._base import PromptSourceBase, content_text, load_fixed_prompt, uses_chat_messages
 
 __all__ = ["PromptSourceBase", "content_text", "load_fixed_prompt", "uses_chat_messages"]

@@ -9,9 +9,9 @@ from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Any, TypeVar
 
-from assay.testing._app import MockServer
-from assay.testing._config import ServerConfig
-from assay.testing._rules import Rule
+from assay.mock_server._app import MockServer
+from assay.mock_server._config import ServerConfig
+from assay.mock_server._rules import Rule
 
 _T = TypeVar("_T")
 _CALL_TIMEOUT_S = 30.0

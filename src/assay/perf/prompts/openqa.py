@@ -16,9 +16,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from assay.errors import UserError
-from assay.perf.datasets._base import PromptSourceBase
-from assay.perf.datasets._files import dataset_file, hub_file, json_type, missing_field, read_json_records
 from assay.perf.plugins import Prompt, register_dataset
+from assay.perf.prompts._base import PromptSourceBase
+from assay.perf.prompts._files import dataset_file, hub_file, json_type, missing_field, read_json_records
 
 FILE_NAME = "open_qa.jsonl"
 HF_DATASET_ID = "Hello-SimpleAI/HC3-Chinese"

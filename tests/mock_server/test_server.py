@@ -22,8 +22,7 @@ import openai
 import orjson
 import pytest
 
-from assay.testing._rules import RuleSet, plan_reply
-from assay.testing.server import (
+from assay.mock_server import (
     MockServer,
     Rule,
     ServerConfig,
@@ -34,6 +33,7 @@ from assay.testing.server import (
     run_server_in_thread,
     split_tokens,
 )
+from assay.mock_server._rules import RuleSet, plan_reply
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 
@@ -526,7 +526,7 @@ def test_cli_prints_the_listening_line_serves_and_exits_cleanly_on_sigterm(tmp_p
     command = [
         sys.executable,
         "-m",
-        "assay.testing.server",
+        "assay.mock_server",
         "--port",
         "0",
         "--rules",

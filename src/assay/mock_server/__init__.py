@@ -25,18 +25,18 @@ Example:
     ...     reply.choices[0].message.content, srv.stats()["by_outcome"]["ok"]
     ('4', 1)
 
-From a shell: ``assay mock-server --port 8000`` or ``python -m assay.testing.server --port 0``.
+From a shell: ``assay mock-server --port 8000`` or ``python -m assay.mock_server --port 0``.
 """
 
 from __future__ import annotations
 
-from assay.testing._app import MockServer
-from assay.testing._config import ServerConfig
-from assay.testing._embeddings import DEFAULT_EMBEDDING_DIMENSIONS, embedding_vector
-from assay.testing._faults import Fault
-from assay.testing._rules import TOKEN_PATTERN, Rule, RuleToolCall, count_tokens, load_rules, split_tokens
-from assay.testing._runner import ServerHandle, run_server_in_thread, serve_forever
-from assay.testing._stats import OUTCOMES, prompt_key
+from assay.mock_server._app import MockServer
+from assay.mock_server._config import ServerConfig
+from assay.mock_server._embeddings import DEFAULT_EMBEDDING_DIMENSIONS, embedding_vector
+from assay.mock_server._faults import Fault
+from assay.mock_server._rules import TOKEN_PATTERN, Rule, RuleToolCall, count_tokens, load_rules, split_tokens
+from assay.mock_server._runner import ServerHandle, run_server_in_thread, serve_forever
+from assay.mock_server._stats import OUTCOMES, prompt_key
 
 __all__ = [
     "DEFAULT_EMBEDDING_DIMENSIONS",
@@ -56,8 +56,3 @@ __all__ = [
     "serve_forever",
     "split_tokens",
 ]
-
-if __name__ == "__main__":
-    from assay.cli.mock_server import main
-
-    raise SystemExit(main())

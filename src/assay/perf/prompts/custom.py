@@ -5,11 +5,11 @@ per non-empty line of ``--dataset-path``, read like ``line_by_line``, so besides
 takes ``{"prompt": "..."}`` and ``{"messages": [{"role": "user", "content": "..."}]}`` lines.
 
 As an example: a prompt source is any class with ``__init__(args)`` and ``prompts()`` registered with
-:func:`~assay.perf.plugins.register_dataset`. Subclassing :class:`~assay.perf.datasets.PromptSourceBase`
+:func:`~assay.perf.plugins.register_dataset`. Subclassing :class:`~assay.perf.prompts.PromptSourceBase`
 gives ``--prompt``, ``--system-prompt``, the length filters, ``--tokenize-prompt`` and chat-or-text
 handling for free; you then only read your data in ``dataset_prompts``::
 
-    from assay.perf.datasets import PromptSourceBase
+    from assay.perf.prompts import PromptSourceBase
     from assay.perf.plugins import register_dataset
 
     @register_dataset("my_questions")
@@ -29,8 +29,8 @@ and raise :class:`assay.errors.UserError` for data of the wrong shape: the user 
 
 from __future__ import annotations
 
-from assay.perf.datasets.line_by_line import LineByLine
 from assay.perf.plugins import register_dataset
+from assay.perf.prompts.line_by_line import LineByLine
 
 
 @register_dataset("custom")

@@ -1,1 +1,0 @@
-"""Test doubles for Assay: an OpenAI-compatible mock server (see :mod:`assay.testing.server`)."""
