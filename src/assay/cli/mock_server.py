@@ -78,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
     from assay.errors import UserError
-    from assay.testing.server import MockServer, ServerConfig, load_rules, serve_forever
+    from assay.mock_server import MockServer, ServerConfig, load_rules, serve_forever
 
     try:
         config = ServerConfig(
@@ -120,10 +120,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``python -m assay.testing.server``: the same flags, errors as one line."""
+    """Entry point of ``python -m assay.mock_server``: the same flags, errors as one line."""
     from assay.errors import UserError
 
-    parser = argparse.ArgumentParser(prog="python -m assay.testing.server", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m assay.mock_server", description=__doc__)
     add_arguments(parser)
     try:
         return run(parser.parse_args(argv))
