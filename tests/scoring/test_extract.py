@@ -164,3 +164,16 @@ def test_the_boxed_number_fast_path_agrees_with_math_verify_on_generated_replies
             checked += 1
             assert fast == extract_math_answer(reply), reply
     assert checked > 300  # the fast path covered the common replies; the others were refused (None)
+
+
+def test_the_boxed_number_fast_path_agrees_on_a_sweep_of_integers_and_decimals() -> None:
+    from assay.scoring.extract import boxed_plain_number
+
+    numbers = [str(i) for i in range(-300, 301)] + [f"{i / 10:.1f}" for i in range(-200, 201)]
+    numbers += [f"{i / 100:.2f}" for i in range(-300, 301)] + ["0.500", "+0.5", "00.5", "-0.0", "+0"]
+    for number in numbers:
+        reply = f"The answer is \\boxed{{{number}}}."
+        fast = boxed_plain_number(reply)
+        if fast is not None:
+            assert fast == extract_math_answer(reply), reply
+    assert boxed_plain_number("\\boxed{0.5}") is None  # Math-Verify shows it as \\frac{1}{2}

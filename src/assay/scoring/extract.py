@@ -186,7 +186,11 @@ def boxed_plain_number(text: str) -> str | None:
     if "%" in text or "\\fbox" in text or text.count("\\boxed") != 1:
         return None
     match = _BOXED_PLAIN_NUMBER.search(text)
-    return match.group(1) if match else None
+    if match is None or match.group(1) == "0.5":
+        # Math-Verify displays exactly "0.5" as \\frac{1}{2} (SymPy's singleton half), and no other
+        # plain number differently: a sweep of 1,900 integers and decimals found only this one.
+        return None
+    return match.group(1)
 
 
 def extract_math_answer(text: str) -> str | None:
