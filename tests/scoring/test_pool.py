@@ -13,6 +13,7 @@ import pytest
 from assay.scoring.context import ScoringContext
 from assay.scoring.extract import extract_math_answer
 from assay.scoring.pool import TimedOut, TimeLimitedPool, WorkerCallError, WorkerDiedError
+from assay.types import Score
 
 # --- functions run inside worker processes (module level, so workers can import them) ----------
 
@@ -126,3 +127,26 @@ def test_context_closes_once_even_when_the_run_fails() -> None:
     assert all(slot.worker is None or not slot.worker.is_alive() for slot in ctx.pool._slots)
     assert time.perf_counter() - start < 60
     ctx.close()  # idempotent
+
+
+def test_a_runaway_math_extraction_is_stopped_and_the_sample_excluded() -> None:
+    from assay.scoring.scorers.math import MathEquivScorer
+    from assay.types import ModelOutput, Sample, SampleStatus
+
+    # About half a second of SymPy work: ten times the limit set here.
+    reply = "The answer is $" + "+".join(f"\\frac{{{i}}}{{x+{i}}}" for i in range(400)) + "$"
+    sample = Sample(id="1", input="?", target="7")
+    scorer = MathEquivScorer(["acc"])
+
+    async def main() -> tuple[Score, Score]:
+        async with ScoringContext(workers=1, extract_timeout_s=0.05) as ctx:
+            await ctx.pool.call(worker_pid, timeout_s=60)  # the worker is up (and warm) before the clock
+            runaway = await scorer.score(sample, ModelOutput(text=reply), ctx)
+            after = await scorer.score(sample, ModelOutput(text="so \\boxed{\\frac{14}{2}}"), ctx)
+            assert ctx.pool.counts["timeouts"] == 1  # the worker stopped the call at its limit
+        return runaway, after
+
+    runaway, after = asyncio.run(main())
+    assert runaway.status is SampleStatus.EXCLUDED
+    assert runaway.reason == "math answer extraction took longer than 0.05 s"
+    assert after.value == {"acc": 1.0}  # the pool still serves
