@@ -20,12 +20,11 @@ import socket
 import time
 from collections.abc import Mapping
 from datetime import timezone
-from typing import Any
 
 import aiohttp
 import orjson
 
-from assay.models.openai_stream import FailureKind, OpenAIReply, ReadFailure, error_code, error_message
+from assay.models.openai_stream import FailureKind, OpenAIReply, ReadFailure, error_body_text, error_code, error_message
 from assay.types import ModelOutput, Usage
 
 #: Longest exponential-backoff wait, seconds.
@@ -120,20 +119,8 @@ def failure_error(failure: ReadFailure) -> Exception:
 
 
 def error_text(raw: bytes) -> str:
-    """The human part of an error body: OpenAI's ``error.message``, FastAPI's ``detail``, or the text."""
-    message: Any = None
-    try:
-        obj = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        obj = None
-    if isinstance(obj, dict):
-        error = obj.get("error")
-        message = error.get("message") if isinstance(error, dict) else error
-        message = message or obj.get("message") or obj.get("detail")
-    if message is None:
-        message = raw.decode("utf-8", "replace")
-    text = " ".join(str(message).split())
-    return text if len(text) <= _MAX_MESSAGE_CHARS else text[:_MAX_MESSAGE_CHARS] + "..."
+    """The human part of an error body, for eval's messages (longer than perf's excerpts)."""
+    return error_body_text(raw, _MAX_MESSAGE_CHARS)
 
 
 def describe_transport_error(exc: BaseException, timeout_s: float | None) -> str:

@@ -314,7 +314,7 @@ def read_body(raw: bytes, arrival_ns: int) -> OpenAIReply:
     return reader._reply()
 
 
-def error_message(document: dict[str, Any]) -> str | None:
+def error_message(document: dict[str, Any], limit: int = _EXCERPT) -> str | None:
     """The message of an in-band error document, or None if ``document`` is not an error.
 
     Example:
@@ -329,7 +329,30 @@ def error_message(document: dict[str, Any]) -> str | None:
     if not isinstance(error, str):
         message = document.get("message")
         error = message if isinstance(message, str) else orjson.dumps(document).decode()
-    return _excerpt(error)
+    return _excerpt(error, limit)
+
+
+def error_body_text(raw: bytes, limit: int = _EXCERPT) -> str:
+    """The human part of an HTTP error body, on one line of at most ``limit`` characters.
+
+    An OpenAI error document's message (also vLLM's ``"object": "error"``), else a top-level
+    ``message`` or FastAPI's ``detail``, else the body's text. Eval and perf report non-2xx
+    answers with it, so both quote a server the same way.
+
+    Example:
+        >>> error_body_text(b'{"detail": "Not Found"}'), error_body_text(b"bad gateway\\n")
+        ('Not Found', 'bad gateway')
+    """
+    message: Any = None
+    try:
+        document = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        document = None
+    if isinstance(document, dict):
+        message = error_message(document, limit) or document.get("message") or document.get("detail")
+    if message is None or (isinstance(message, str) and not message.strip()):
+        message = raw.decode("utf-8", "replace")
+    return _excerpt(str(message), limit)
 
 
 def error_code(document: dict[str, Any]) -> int | None:
@@ -371,6 +394,6 @@ def _excerpt_bytes(data: bytes) -> str:
     return _excerpt(data[: _EXCERPT * 4].decode("utf-8", errors="replace"))
 
 
-def _excerpt(text: str) -> str:
+def _excerpt(text: str, limit: int = _EXCERPT) -> str:
     text = " ".join(text.split())
-    return text if len(text) <= _EXCERPT else text[: _EXCERPT - 3] + "..."
+    return text if len(text) <= limit else text[: limit - 3] + "..."

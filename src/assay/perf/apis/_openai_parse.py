@@ -10,9 +10,7 @@ the text of every choice joined in index order, and failures as outcomes (a brok
 
 from __future__ import annotations
 
-import orjson
-
-from assay.models.openai_stream import FailureKind, OpenAIReply, OpenAIStreamReader, error_message, read_body
+from assay.models.openai_stream import FailureKind, OpenAIReply, OpenAIStreamReader, error_body_text, read_body
 from assay.perf._records import Outcome, ParsedResponse, RequestRecord
 
 _OUTCOMES = {
@@ -61,15 +59,5 @@ def parsed_response(reply: OpenAIReply) -> ParsedResponse:
 
 def http_error_reason(record: RequestRecord) -> str:
     """``HTTP <status>: <the server's error message>`` for a non-2xx response."""
-    body = b"".join(record.chunks)
-    message = body.decode("utf-8", errors="replace").strip()
-    try:
-        document = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        document = None
-    if isinstance(document, dict):
-        message = error_message(document) or message
-    message = " ".join(message.split())
-    if len(message) > _EXCERPT:
-        message = message[: _EXCERPT - 3] + "..."
+    message = error_body_text(b"".join(record.chunks), _EXCERPT)
     return f"HTTP {record.status}: {message}" if message else f"HTTP {record.status}"
