@@ -29,9 +29,12 @@ import concurrent.futures
 import functools
 from collections.abc import Callable
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from assay.scoring.pool import TimeLimitedPool, default_workers
+
+if TYPE_CHECKING:
+    from assay.models import ModelAPI
 
 R = TypeVar("R")
 
@@ -68,10 +71,11 @@ class ScoringContext:
         self.pool = TimeLimitedPool(workers=self.workers, warm_up=warm_up_math_verify, name="math-verify")
         self.math = MathVerifier(timeout_s=math_timeout_s, pool=self.pool)
         self.cache: dict[str, Any] = {}
-        #: The LLM judge of this run (filled by the judge feature), None when nothing is judged.
-        self.judge: Any = None
-        #: The code-execution sandbox pool of this run (filled by the sandbox feature).
-        self.sandbox: Any = None
+        #: The LLM judge of this run (set by the engine when a benchmark is judged), else None.
+        self.judge: ModelAPI | None = None
+        #: The code-execution sandbox of this run (set by the engine for code benchmarks), else None;
+        #: its type is defined with the sandbox, which may reuse :class:`TimeLimitedPool`.
+        self.sandbox: object | None = None
         self._threads: concurrent.futures.ThreadPoolExecutor | None = None
         self._closed = False
 
