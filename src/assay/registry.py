@@ -55,13 +55,11 @@ class Registry(Generic[T]):
 
     def get(self, name: str) -> T:
         """The implementation for ``name`` (aliases resolved, built-ins imported on demand)."""
-        name = self._aliases.get(name, name)
-        if name not in self._entries and name in self._builtin:
-            importlib.import_module(self._builtin[name])
-        if name not in self._entries:
-            known = self.names()
+        found = self.find(name)
+        if found is None:
+            name, known = self.canonical(name), self.names()
             raise UserError(f"unknown {self.kind} {name!r}{did_you_mean(name, known)}; known: {', '.join(known)}")
-        return self._entries[name]
+        return found
 
     def names(self) -> list[str]:
         """Every name known now, built-ins included."""

@@ -147,7 +147,4 @@ class MMLUReduxAdapter(MultipleChoiceAdapter):
 
     def scorer_options(self) -> dict[str, dict[str, Any]]:
         # One letter is read, and it counts when it is any of the re-annotated gold letters.
-        return {
-            "choice": {"chinese": self.answer_in_chinese, "multiple": False, "any_gold": True},
-            "option_loglikelihood": {"normalized": self.choice_scoring == "loglikelihood_norm", "any_gold": True},
-        }
+        return {name: {**options, "any_gold": True} for name, options in super().scorer_options().items()}

@@ -20,7 +20,7 @@ names the files looked for and the fix.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
@@ -158,8 +158,8 @@ class DataSource:
             paths += hf_style_candidates(root, spec.container, split, allow_split_only=True)
         if split == meta.eval_split:
             paths += [root / f"{subset}{suffix}" for suffix in SUPPORTED_SUFFIXES]
-        files += [LocalFile(path) for path in dict.fromkeys(paths) if path not in {f.path for f in files}]
-        return files
+        upstream = {f.path for f in files}
+        return files + [LocalFile(path) for path in dict.fromkeys(paths) if path not in upstream]
 
     # ------------------------------------------------------------------ internals
     def _grouped(self, subset: str) -> bool:
@@ -201,9 +201,7 @@ class DataSource:
                 return loaded.records, origin
             self._containers[cache_key] = (loaded.records, origin)
         records, origin = self._containers[cache_key]
-        return records, SplitOrigin(
-            subset, origin.split, origin.location, origin.hub, origin.revision, origin.resolved_revision
-        )
+        return records, replace(origin, subset=subset)
 
     def _read_local(self, root: Path, subset: str, split: str, purpose: Purpose) -> tuple[list[Record], SplitOrigin]:
         found = self._find_local(root, subset, split)
