@@ -13,13 +13,11 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import openai
-import orjson
 import pytest
 
 from assay.mock_server import (
@@ -34,59 +32,9 @@ from assay.mock_server import (
     split_tokens,
 )
 from assay.mock_server._rules import RuleSet, plan_reply
+from tests.mock_server.helpers import call, chat
 
 SRC = Path(__file__).resolve().parents[2] / "src"
-
-
-@dataclass
-class Reply:
-    """What a raw HTTP call saw, including a body that broke off."""
-
-    status: int
-    headers: dict[str, str]
-    body: bytes
-    error: Exception | None = None
-    chunk_times: list[float] = field(default_factory=list)
-
-    def json(self) -> Any:
-        return orjson.loads(self.body)
-
-    def events(self) -> list[str]:
-        """The ``data:`` payloads of an SSE body, in order."""
-        return [line[6:] for line in self.body.decode().split("\n\n") if line.startswith("data: ")]
-
-    def chunks(self) -> list[dict[str, Any]]:
-        return [json.loads(e) for e in self.events() if e != "[DONE]"]
-
-
-def call(
-    url: str,
-    body: Any,
-    *,
-    headers: dict[str, str] | None = None,
-    timeout: float = 10.0,
-    raw: bytes | None = None,
-) -> Reply:
-    """POST ``body`` and read the whole answer, noting when each piece of the body arrived."""
-
-    async def go() -> Reply:
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)) as session:
-            data = raw if raw is not None else orjson.dumps(body)
-            async with session.post(url, data=data, headers=headers) as resp:
-                out = Reply(resp.status, dict(resp.headers), b"")
-                try:
-                    async for piece in resp.content.iter_any():
-                        out.body += piece
-                        out.chunk_times.append(time.perf_counter())
-                except aiohttp.ClientPayloadError as exc:
-                    out.error = exc
-                return out
-
-    return asyncio.run(go())
-
-
-def chat(text: str, **extra: Any) -> dict[str, Any]:
-    return {"model": "mock-model", "messages": [{"role": "user", "content": text}], **extra}
 
 
 @pytest.fixture

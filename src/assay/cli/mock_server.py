@@ -12,9 +12,28 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
 LISTENING_PREFIX = "assay mock-server listening on "
 """Start of the one line printed once the server accepts connections; scripts wait for it."""
+
+RULES_HELP = (
+    'Rules file (--rules): a JSON list, {"rules": [...]}, or JSONL with one rule a line; the first '
+    'matching rule wins. Match with exactly one of "contains" (substring) or "regex" (Python re.search, '
+    "no flags: start it with (?s) to let . cross newlines) on the last user message (completions: the "
+    'prompt), and/or "system_contains" on the system and developer messages joined by newlines. Answer '
+    'with "reply", optional "reasoning" and "tool_calls" [{"name", "arguments"}]. '
+    '"fault" ("429", "500", "hang", "truncate", "malformed") fails every matching request that '
+    'way instead, without drawing from the --p-* faults; with "fail_times": N only the first N, then it '
+    "answers. Example line: "
+    '{"system_contains": "judge", "regex": "(?s)Answer:.*Paris", "reply": "[[9]]", '
+    '"fault": "500", "fail_times": 1}. '
+    "GET /admin/stats shows rule_hits, one count per rule."
+)
+"""The rule-file reference printed under ``--help`` (rules are the one input with no flag per field)."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -34,7 +53,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="served model name; repeat for several (default: mock-model)",
     )
     reply.add_argument("--strict-model", action="store_true", help="404 for models not given with --model")
-    reply.add_argument("--rules", default=None, metavar="FILE", help="JSON or JSONL file of reply rules")
+    reply.add_argument("--rules", default=None, metavar="FILE", help="JSON or JSONL file of reply rules (see below)")
     reply.add_argument("--default-reply", default="ANSWER: A", help="reply when no rule matches")
     reply.add_argument("--echo", action="store_true", help="reply with the last user message when no rule matches")
 
@@ -64,9 +83,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "mock-server",
         help="run the OpenAI-compatible test server",
         description="Serve deterministic OpenAI-compatible replies with configurable latency and faults.",
+        epilog=RULES_HELP,
     )
     add_arguments(parser)
     parser.set_defaults(func=run)
+
+
+def _rule_problems(exc: ValidationError) -> str:
+    """Pydantic's complaints about a rules file, each naming its rule by place in the file, from 1.
+
+    Example: ``rule 2, field fault: Input should be '429', '500', 'hang', 'truncate' or 'malformed'``.
+    """
+    problems = []
+    for error in exc.errors():
+        index, *fields = error["loc"] or ("rules",)
+        where = f"rule {index + 1}" if isinstance(index, int) else str(index)
+        if fields:
+            where += f", field {'.'.join(map(str, fields))}"
+        problems.append(f"{where}: {error['msg']}")
+    return "; ".join(problems)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -81,6 +116,12 @@ def run(args: argparse.Namespace) -> int:
     from assay.mock_server import MockServer, ServerConfig, load_rules, serve_forever
 
     try:
+        rules = load_rules(args.rules) if args.rules else []
+    except ValidationError as exc:
+        raise UserError(f"mock-server: invalid rules in {args.rules}: {_rule_problems(exc)}") from exc
+    except (OSError, ValueError) as exc:
+        raise UserError(f"mock-server: cannot read rules from {args.rules}: {exc}") from exc
+    try:
         config = ServerConfig(
             host=args.host,
             port=args.port,
@@ -92,7 +133,7 @@ def run(args: argparse.Namespace) -> int:
             latency_ms=args.latency_ms,
             default_reply=args.default_reply,
             echo=args.echo,
-            rules=load_rules(args.rules) if args.rules else [],
+            rules=rules,
             p_429=args.p_429,
             p_500=args.p_500,
             p_hang=args.p_hang,
@@ -106,8 +147,6 @@ def run(args: argparse.Namespace) -> int:
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'config'}: {e['msg']}" for e in exc.errors())
         raise UserError(f"mock-server: {problems}") from exc
-    except (OSError, ValueError) as exc:
-        raise UserError(f"mock-server: cannot read rules from {args.rules}: {exc}") from exc
 
     def announce(server: MockServer) -> None:
         print(LISTENING_PREFIX + server.url, flush=True)
@@ -123,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of ``python -m assay.mock_server``: the same flags, errors as one line."""
     from assay.errors import UserError
 
-    parser = argparse.ArgumentParser(prog="python -m assay.mock_server", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m assay.mock_server", description=__doc__, epilog=RULES_HELP)
     add_arguments(parser)
     try:
         return run(parser.parse_args(argv))

@@ -8,12 +8,21 @@ exact latencies, fails on demand and counts what it saw. This is it. It serves
 ``GET|POST /admin/rules``.
 
 What it answers: the first :class:`Rule` matching the question (last user message, or prompt; a
-message of content parts counts by its text parts joined with newlines), else the question itself
-with ``echo``, else ``default_reply``; cut at a ``stop`` string or at ``max_tokens`` mock tokens
-(see :data:`TOKEN_PATTERN`). A rule may answer with tool calls (:class:`RuleToolCall`), streamed as
-OpenAI's fragments. When it answers and how it fails: see :class:`ServerConfig` and :class:`Fault`.
-What it saw: :meth:`MockServer.stats`, including the SHA-256 of every ``data:`` URL image and the
-tool definitions each request carried.
+message of content parts counts by its text parts joined with newlines) and, if the rule says so,
+the system text (``system_contains``), else the question itself with ``echo``, else
+``default_reply``; cut at a ``stop`` string or at ``max_tokens`` mock tokens (see
+:data:`TOKEN_PATTERN`). A rule may answer with tool calls (:class:`RuleToolCall`), streamed as
+OpenAI's fragments. When it answers and how it fails: see :class:`ServerConfig` and :class:`Fault`;
+a rule with ``fault`` fails its requests deterministically (always, or its first ``fail_times``),
+outside the seeded random faults. What it saw: :meth:`MockServer.stats`, including the SHA-256 of
+every ``data:`` URL image, the tool definitions each request carried and each rule's hit count.
+
+Acting as an LLM judge, for example (a verdict per answer, and a judge that fails twice first)::
+
+    rules = [
+        Rule(system_contains="impartial judge", regex=r"(?s)Answer:.*Paris", reply="[[9]]"),
+        Rule(system_contains="impartial judge", contains="Lyon", reply="[[2]]", fault="500", fail_times=2),
+    ]
 
 Example:
     >>> import openai

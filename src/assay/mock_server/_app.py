@@ -5,6 +5,11 @@ is written at ``t0 + ttft + i * itl`` (absolute deadlines, so sleep error never 
 non-streamed reply at ``t0 + ttft + itl * (n - 1) + latency``. In a stream the HTTP headers go out
 at once and the assistant-role chunk travels with the first token, so "time to first chunk" and
 "time to first token" both equal ``ttft``.
+
+Fault model: a generation request is matched against the rules first. If the winning rule has a
+``fault``, that rule decides (fail, or answer once its ``fail_times`` are used up) and the random
+injector is not consulted; every other request takes one seeded draw. So adding fault rules
+never shifts which of the other requests the ``p_*`` faults hit.
 """
 
 from __future__ import annotations
@@ -69,7 +74,7 @@ class MockServer:
         self.config = cfg = config or ServerConfig()
         self._rules = RuleSet(cfg.rules)
         self._faults = FaultInjector(cfg.fault_probabilities(), cfg.seed)
-        self._stats = Stats()
+        self._stats = Stats(len(self._rules))
         self._auth = None if cfg.api_key is None else f"Bearer {cfg.api_key}"
         self._ttft_s = cfg.ttft_ms / 1000
         self._itl_s = cfg.itl_ms / 1000
@@ -154,20 +159,28 @@ class MockServer:
         return self._rules.rules
 
     def set_rules(self, rules: Iterable[Rule]) -> None:
-        """Replace all rules; requests already being answered keep their reply."""
+        """Replace all rules; requests already being answered keep their reply (or fault).
+
+        ``rule_hits`` restarts at zero for the new list, and with it every rule's ``fail_times``:
+        counters are by position, and position 0 of the new list is a different rule.
+        """
         self._rules = RuleSet(rules)
+        self._stats.restart_rules(len(self._rules))
 
     def stats(self) -> dict[str, Any]:
         """Counters of the answering endpoints and what arrived (``/v1/models`` and ``/admin`` are not counted).
 
         Returns:
-            ``{"requests_total", "by_endpoint", "by_outcome", "prompt_counts", "images", "tools"}``,
-            described in :meth:`~assay.mock_server._stats.Stats.snapshot`.
+            ``{"requests_total", "by_endpoint", "by_outcome", "prompt_counts", "images", "tools",
+            "rule_hits"}``, described in :meth:`~assay.mock_server._stats.Stats.snapshot`.
         """
         return self._stats.snapshot()
 
     def reset(self) -> None:
-        """Zero the counters and restart the fault RNG, as if freshly started (rules are kept)."""
+        """Zero the counters and restart the fault RNG, as if freshly started (rules are kept).
+
+        Rule hits are counters too, so each rule's ``fail_times`` start over.
+        """
         self._stats.reset()
         self._faults.reseed()
 
@@ -215,7 +228,7 @@ class MockServer:
     async def _answer(
         self, request: web.BaseRequest, endpoint: ApiRoute | EmbeddingsEndpoint, start: float, trace: Trace | None
     ) -> web.StreamResponse:
-        """Check, count, draw a fault, then answer or fail one request."""
+        """Check, count, pick the rule and the fault, then answer or fail one request."""
         stats = self._stats
         stats.count_request(endpoint.path)
         if self._auth is not None and request.headers.get("Authorization") != self._auth:
@@ -228,7 +241,7 @@ class MockServer:
             self._count(str(exc.status), trace)
             return _json(error_body(str(exc), "invalid_request_error", exc.code), exc.status)
         stats.note_prompt(prompt_key(req.question), req if isinstance(req, GenerationRequest) else None)
-        fault = self._faults.draw()
+        rule, fault = self._choose(req) if isinstance(req, GenerationRequest) else (None, self._faults.draw())
         self._count("ok" if fault is None else fault.value, trace)
         if fault is Fault.RATE_LIMIT:
             retry_s = self.config.retry_after_s
@@ -238,15 +251,30 @@ class MockServer:
         if fault is Fault.HANG:
             return await self._hang(request)
         if isinstance(req, GenerationRequest) and isinstance(endpoint, ApiRoute):
-            return await self._reply(request, endpoint, req, model, start, fault, trace)
+            return await self._reply(request, endpoint, req, rule, model, start, fault, trace)
         assert isinstance(req, EmbeddingRequest)  # the only other kind of request
         return await self._send_json(request, EMBEDDINGS.body(req, model), 1, start, fault, trace)
+
+    def _choose(self, req: GenerationRequest) -> tuple[Rule | None, Fault | None]:
+        """The winning rule (counted as a hit) and the fault: the rule's own, else one random draw.
+
+        Runs without an ``await``, so the hit count and the ``fail_times`` decision it feeds are
+        one step on the loop: concurrent requests cannot both take a rule's last failure.
+        """
+        rules = self._rules
+        index = rules.match_index(req.question, req.system)
+        if index is None:
+            return None, self._faults.draw()
+        rule = rules.rules[index]
+        hit = self._stats.hit_rule(index)
+        return rule, (self._faults.draw() if rule.fault is None else rule.fails_at(hit))
 
     async def _reply(
         self,
         request: web.BaseRequest,
         endpoint: ApiRoute,
         req: GenerationRequest,
+        rule: Rule | None,
         model: str,
         start: float,
         fault: Fault | None,
@@ -257,7 +285,7 @@ class MockServer:
         request_id = f"{endpoint.id_prefix}{self._next_id}"
         if trace is not None:
             trace.request_id, trace.stream = request_id, req.stream
-        plan = self._plan(req, endpoint, request_id)
+        plan = self._plan(req, rule, endpoint, request_id)
         prompt_tokens = count_tokens(req.prompt_text)
         usage = {
             "prompt_tokens": prompt_tokens,
@@ -285,8 +313,7 @@ class MockServer:
             raise BadRequest(f"The model `{requested}` does not exist.", 404, "model_not_found")
         return requested
 
-    def _plan(self, req: GenerationRequest, endpoint: ApiRoute, request_id: str) -> ReplyPlan:
-        rule = self._rules.match(req.question)
+    def _plan(self, req: GenerationRequest, rule: Rule | None, endpoint: ApiRoute, request_id: str) -> ReplyPlan:
         calls: list[PlannedCall] = []
         if rule is not None:
             content, reasoning = rule.reply, (rule.reasoning if endpoint.chat else None)
@@ -385,7 +412,7 @@ class MockServer:
         return _json(b'{"ok":true}')
 
     async def _admin_get_rules(self, request: web.BaseRequest) -> web.StreamResponse:
-        return _json(orjson.dumps([r.model_dump(exclude_none=True) for r in self._rules.rules]))
+        return _json(orjson.dumps([r.model_dump(mode="json", exclude_none=True) for r in self._rules.rules]))
 
     async def _admin_set_rules(self, request: web.BaseRequest) -> web.StreamResponse:
         try:

@@ -13,6 +13,9 @@ from assay.mock_server._rules import Rule
 class ServerConfig(BaseModel):
     """Everything the mock server does, fixed at start (rules can still be swapped at runtime).
 
+    The ``p_*`` probabilities apply to every request except those won by a rule with a ``fault``:
+    such a rule fails (or answers) its requests itself, without a draw from the seeded RNG.
+
     Example:
         >>> config = ServerConfig(ttft_ms=50, itl_ms=10, p_429=0.1, rules=[Rule(contains="2+2", reply="4")])
         >>> config.fault_probabilities()[Fault.RATE_LIMIT]

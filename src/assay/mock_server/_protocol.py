@@ -80,6 +80,8 @@ class GenerationRequest:
     """What rules match and ``prompt_counts`` keys: the last user message, or the prompt."""
     prompt_text: str
     """What ``prompt_tokens`` counts: all message contents joined by newlines, or the prompt."""
+    system: str
+    """What ``system_contains`` rules match: system and developer messages joined by newlines, or ""."""
     stream: bool
     include_usage: bool
     max_tokens: int | None
@@ -149,11 +151,13 @@ def _check_turn(message: dict[str, Any]) -> None:
             raise BadRequest("each tool call needs 'id', 'type': 'function' and 'function': {'name', 'arguments'}")
 
 
-def _chat_prompt(body: dict[str, Any], images: list[str]) -> tuple[str, str]:
+def _chat_prompt(body: dict[str, Any], images: list[str]) -> tuple[str, str, str]:
+    """The question, the whole prompt text and the system text of a chat request."""
     messages = body.get("messages")
     if not isinstance(messages, list) or not messages:
         raise BadRequest("'messages' must be a non-empty list")
     texts: list[str] = []
+    system: list[str] = []
     question: str | None = None
     for message in messages:
         if not isinstance(message, dict):
@@ -163,9 +167,11 @@ def _chat_prompt(body: dict[str, Any], images: list[str]) -> tuple[str, str]:
         role = message.get("role")
         if role == "user":
             question = text
+        elif role in ("system", "developer"):
+            system.append(text)
         elif role in ("tool", "assistant"):
             _check_turn(message)
-    return (texts[-1] if question is None else question), "\n".join(texts)
+    return (texts[-1] if question is None else question), "\n".join(texts), "\n".join(system)
 
 
 def _tools(body: dict[str, Any]) -> list[dict[str, Any]] | None:
@@ -183,13 +189,14 @@ def _tools(body: dict[str, Any]) -> list[dict[str, Any]] | None:
     return tools
 
 
-def _completion_prompt(body: dict[str, Any]) -> tuple[str, str]:
+def _completion_prompt(body: dict[str, Any]) -> tuple[str, str, str]:
+    """The question, the whole prompt text and the (empty) system text of a completions request."""
     prompt = body.get("prompt")
     if isinstance(prompt, list) and len(prompt) == 1:
         prompt = prompt[0]
     if not isinstance(prompt, str):
         raise BadRequest("'prompt' must be a string (the mock server serves one prompt per request)")
-    return prompt, prompt
+    return prompt, prompt, ""
 
 
 def _max_tokens(body: dict[str, Any]) -> int | None:
@@ -232,13 +239,14 @@ class ApiRoute:
         """
         body = decode_body(raw)
         images: list[str] = []
-        question, prompt_text = _chat_prompt(body, images) if self.chat else _completion_prompt(body)
+        question, prompt_text, system = _chat_prompt(body, images) if self.chat else _completion_prompt(body)
         model = requested_model(body)
         options = body.get("stream_options")
         return GenerationRequest(
             model=model,
             question=question,
             prompt_text=prompt_text,
+            system=system,
             stream=bool(body.get("stream")),
             include_usage=isinstance(options, dict) and bool(options.get("include_usage")),
             max_tokens=_max_tokens(body),

@@ -1,13 +1,20 @@
 """What the mock server answers: reply rules, the mock tokenizer and reply shaping.
 
-A test pins the model's behaviour by listing rules ("when the question contains *X*, answer *Y*"); the
-server then shapes the chosen reply the way a real engine would, cutting it at a stop string or at
-``max_tokens``. Everything here is pure and synchronous so it can be unit-tested without a socket.
+A test pins the model's behaviour by listing rules ("when the question contains *X*, answer *Y*",
+"when the system prompt says *judge*, answer ``[[A>>B]]``", "fail the first two such requests with
+a 500"); the server then shapes the chosen reply the way a real engine would, cutting it at a stop
+string or at ``max_tokens``. Everything here is pure and synchronous so it can be unit-tested
+without a socket; counting hits and deciding whether a rule's fault still applies is the server's.
 
 Example:
     >>> rules = RuleSet([Rule(contains="capital of France", reply="Paris")])
     >>> rules.match("What is the capital of France?").reply
     'Paris'
+    >>> judge = RuleSet([Rule(system_contains="impartial judge", regex=r"(?s)Answer:.*Paris", reply="[[9]]")])
+    >>> judge.match("Question: capital?\\nAnswer: Paris", system="You are an impartial judge.").reply
+    '[[9]]'
+    >>> judge.match("Question: capital?\\nAnswer: Paris") is None  # no system prompt: no match
+    True
     >>> plan_reply("The answer is 42.", None, stop=("42",), max_tokens=None).content
     'The answer is '
     >>> call = PlannedCall("call-1-0", "add", '{"a": 1, "b": 2}')
@@ -25,6 +32,8 @@ from typing import Any
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
+
+from assay.mock_server._faults import Fault
 
 TOKEN_PATTERN = re.compile(r"\S+\s*|\s+")
 """The mock tokenizer: one token is a run of non-space characters plus the spaces that follow it.
@@ -72,10 +81,32 @@ class RuleToolCall(BaseModel):
 
 
 class Rule(BaseModel):
-    """One canned answer: when the question matches, the server replies with ``reply``.
+    """One canned answer: when the request matches, the server replies with ``reply`` (or fails with ``fault``).
 
-    Exactly one of ``contains`` and ``regex`` must be set, so a rule file can never hold a rule that
-    silently matches everything or nothing.
+    What is matched: ``contains`` and ``regex`` look at the *question*, the last user message of a
+    chat (the last message if none is from the user) or the prompt of a completion; a message of
+    content parts counts by its text parts joined with newlines. ``system_contains`` looks at the
+    *system text*, every ``system`` and ``developer`` message joined with newlines (empty for a
+    completion). A rule sets exactly one of ``contains`` and ``regex``, ``system_contains`` alone,
+    or ``system_contains`` with one of them (then both must match), so a rule file can never hold
+    a rule that silently matches everything or nothing.
+
+    ``regex`` is compiled without flags, as written: ``re.search`` finds a match anywhere in a
+    multi-line question, but ``.`` does not cross a newline and ``^``/``$`` anchor the whole text.
+    Put inline flags at the start of the pattern to change that: ``(?s)`` lets ``.`` match newlines
+    (``(?s)Answer A:.*Answer B:`` spans a long judge prompt), ``(?m)`` anchors ``^``/``$`` per line,
+    ``(?i)`` ignores case.
+
+    A rule with ``fault`` fails the requests it matches in that way, deterministically: every time,
+    or only the first ``fail_times`` of them after which it answers with ``reply``. Such requests
+    never take a draw from the server's seeded random faults (``p_*``), failing or not, so every
+    other request fails exactly as it would if they had not been sent.
+
+    Example:
+        >>> Rule(contains="[The Start of Assistant A's Answer]", reply="[[A>>B]]").fault is None
+        True
+        >>> Rule(contains="grade this", reply="[[7]]", fault="500", fail_times=2).fault
+        <Fault.SERVER_ERROR: '500'>
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -83,7 +114,14 @@ class Rule(BaseModel):
     contains: str | None = Field(
         default=None, description="Matches when this is a substring of the question (case-sensitive)."
     )
-    regex: str | None = Field(default=None, description="Matches when this Python regex `re.search`es the question.")
+    regex: str | None = Field(
+        default=None,
+        description="Matches when this Python regex `re.search`es the question; no flags (use `(?s)`, `(?m)`).",
+    )
+    system_contains: str | None = Field(
+        default=None,
+        description="Matches when this is a substring of the system text (system and developer messages).",
+    )
     reply: str = Field(
         default="", description="The assistant content sent back when the rule matches (required without tool_calls)."
     )
@@ -95,13 +133,35 @@ class Rule(BaseModel):
         default=None,
         description="Function calls sent after the reply (chat only), with finish_reason `tool_calls`.",
     )
+    fault: Fault | None = Field(
+        default=None,
+        description=(
+            "Fail every matching request this way (429, 500, hang, truncate, malformed), with no random draw;"
+            " the integers 429 and 500 are accepted too."
+        ),
+    )
+    fail_times: int | None = Field(
+        default=None,
+        ge=0,
+        description="With `fault`: fail only the first N matching requests, then answer normally; None: always fail.",
+    )
+
+    @field_validator("fault", mode="before")
+    @classmethod
+    def _status_code_as_text(cls, value: Any) -> Any:
+        # Rule files name HTTP statuses as numbers as often as strings; both mean the same fault.
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
     @model_validator(mode="after")
-    def _exactly_one_matcher(self) -> Rule:
-        if (self.contains is None) == (self.regex is None):
-            raise ValueError("a rule needs exactly one of 'contains' or 'regex'")
+    def _matchers_and_answers_fit(self) -> Rule:
+        if self.contains is not None and self.regex is not None:
+            raise ValueError("a rule needs exactly one of 'contains' or 'regex', not both")
+        if self.contains is None and self.regex is None and self.system_contains is None:
+            raise ValueError("a rule needs exactly one of 'contains' or 'regex', or 'system_contains'")
         if "reply" not in self.model_fields_set and not self.tool_calls:
             raise ValueError("a rule needs a 'reply', 'tool_calls', or both")
+        if self.fail_times is not None and self.fault is None:
+            raise ValueError("'fail_times' needs a 'fault' to fail with")
         if self.regex is not None:
             try:
                 re.compile(self.regex)
@@ -109,12 +169,24 @@ class Rule(BaseModel):
                 raise ValueError(f"invalid regex {self.regex!r}: {exc}") from exc
         return self
 
+    def fails_at(self, hit: int) -> Fault | None:
+        """The fault for this rule's ``hit``-th matching request (0-based), or ``None`` to answer it.
+
+        Example:
+            >>> rule = Rule(contains="x", reply="ok", fault="429", fail_times=1)
+            >>> rule.fails_at(0), rule.fails_at(1)
+            (<Fault.RATE_LIMIT: '429'>, None)
+        """
+        if self.fault is None or (self.fail_times is not None and hit >= self.fail_times):
+            return None
+        return self.fault
+
 
 _RULE_LIST = TypeAdapter(list[Rule])
 
 
 class RuleSet:
-    """An ordered list of rules, compiled once, answering "which rule wins for this question?".
+    """An ordered list of rules, compiled once, answering "which rule wins for this request?".
 
     The first matching rule in list order wins. Matching is a plain scan: a ``contains`` check is a
     C-level substring search, so 1,500 rules cost well under a millisecond per request, and regexes
@@ -125,22 +197,35 @@ class RuleSet:
 
     def __init__(self, rules: Iterable[Rule] = ()) -> None:
         self.rules: tuple[Rule, ...] = tuple(rules)
-        self._matchers: tuple[tuple[str | None, re.Pattern[str] | None, Rule], ...] = tuple(
-            (r.contains, re.compile(r.regex) if r.regex is not None else None, r) for r in self.rules
+        self._matchers: tuple[tuple[str | None, re.Pattern[str] | None, str | None], ...] = tuple(
+            (r.contains, re.compile(r.regex) if r.regex is not None else None, r.system_contains) for r in self.rules
         )
 
     def __len__(self) -> int:
         return len(self.rules)
 
-    def match(self, question: str) -> Rule | None:
-        """Return the first rule matching ``question``, or ``None`` when no rule does."""
-        for needle, pattern, rule in self._matchers:
+    def match_index(self, question: str, system: str = "") -> int | None:
+        """Position of the first rule matching ``question`` and ``system``, or ``None`` when none does.
+
+        The server counts hits by position, so two identical rules in one list are counted apart.
+        """
+        for index, (needle, pattern, system_needle) in enumerate(self._matchers):
+            if system_needle is not None and system_needle not in system:
+                continue
             if needle is not None:
                 if needle in question:
-                    return rule
-            elif pattern is not None and pattern.search(question):
-                return rule
+                    return index
+            elif pattern is not None:
+                if pattern.search(question):
+                    return index
+            else:  # system_contains alone, and it matched
+                return index
         return None
+
+    def match(self, question: str, system: str = "") -> Rule | None:
+        """Return the first rule matching ``question`` and ``system``, or ``None`` when no rule does."""
+        index = self.match_index(question, system)
+        return None if index is None else self.rules[index]
 
 
 def parse_rules(data: Any) -> list[Rule]:

@@ -26,14 +26,19 @@ class Stats:
     ``by_endpoint`` always lists the two generation endpoints; ``/v1/embeddings`` appears once it
     has been asked, so the counters of a text-generation run read as they always have. Requests
     carrying images or tools are recorded one entry each (only those: a timing bench sending a
-    million plain prompts keeps no per-request state).
+    million plain prompts keeps no per-request state). ``rule_hits`` has one counter per rule in
+    force; a rule's count so far is also what decides whether its ``fail_times`` are used up, and
+    the count and the decision happen in one step on the loop, so concurrent requests cannot both
+    take the last failure.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, rule_count: int = 0) -> None:
+        self.rule_hits = [0] * rule_count
         self.reset()
 
     def reset(self) -> None:
-        """Zero everything."""
+        """Zero everything, rule hits included (so each rule's ``fail_times`` start over)."""
+        self.rule_hits = [0] * len(self.rule_hits)
         self.requests_total = 0
         self.by_endpoint = {CHAT_PATH: 0, COMPLETIONS_PATH: 0}
         self.by_outcome = dict.fromkeys(OUTCOMES, 0)
@@ -45,6 +50,16 @@ class Stats:
         """One more request reached ``path`` (before it is checked)."""
         self.requests_total += 1
         self.by_endpoint[path] = self.by_endpoint.get(path, 0) + 1
+
+    def restart_rules(self, rule_count: int) -> None:
+        """New rules are in force: one zeroed hit counter for each, in their order."""
+        self.rule_hits = [0] * rule_count
+
+    def hit_rule(self, index: int) -> int:
+        """Count a request matched by rule ``index``; returns how many it had matched before this one."""
+        before = self.rule_hits[index]
+        self.rule_hits[index] = before + 1
+        return before
 
     def note_prompt(self, key: str, req: GenerationRequest | None) -> None:
         """A request was read: count its question, and record its images and tools if it had any."""
@@ -65,7 +80,11 @@ class Stats:
         ``images``, one entry per chat request that carried ``image_url`` parts, in arrival order:
         ``{"prompt_key", "images"}`` with the SHA-256 (hex) of each ``data:`` URL's decoded bytes,
         or the URL itself for a remote image; ``tools``, one entry per request that carried
-        ``tools``: ``{"prompt_key", "tools" (as sent), "tool_choice"}``.
+        ``tools``: ``{"prompt_key", "tools" (as sent), "tool_choice"}``; ``rule_hits``, a list
+        aligned with the rules in force: how many chat and completions requests each rule won (was
+        the first to match) since the rules were set or the stats reset, counting those that passed
+        the key, body and model checks (a 401, 400 or 404 is matched against nothing) and those
+        the rule failed on purpose.
         """
         return {
             "requests_total": self.requests_total,
@@ -74,4 +93,5 @@ class Stats:
             "prompt_counts": dict(self.prompt_counts),
             "images": [dict(entry) for entry in self.images],
             "tools": [dict(entry) for entry in self.tools],
+            "rule_hits": list(self.rule_hits),
         }
