@@ -35,10 +35,59 @@ def test_legacy_eval_type_and_top_level_timeout_stream_are_migrated() -> None:
     assert cfg.timeout is None and cfg.stream is None
 
 
-def test_legacy_judge_keys_fold_into_judge() -> None:
+def test_legacy_judge_keys_fold_into_the_typed_judge_block() -> None:
     with pytest.warns(DeprecationWarning):
-        cfg = TaskConfig(model="m", judge_strategy="llm", judge_model_args={"model_id": "qwen"})
-    assert cfg.judge == {"strategy": "llm", "models": [{"model_id": "qwen"}]}
+        cfg = TaskConfig(
+            model="m",
+            judge_strategy="llm_recall",
+            judge_model_args={
+                "model_id": "qwen",
+                "api_url": "http://j/v1",
+                "api_key": "sk-judge-secret",
+                "score_type": "numeric",
+                "score_pattern": r"\[\[(\d+)\]\]",
+                "generation_config": {"max_tokens": 64},
+            },
+            judge_worker_num=12,
+        )
+    assert cfg.judge is not None
+    assert cfg.judge.strategy == "llm_recall"
+    assert cfg.judge.concurrency == 12 and cfg.judge.workers == 12
+    [judge] = cfg.judge.models
+    assert (judge.model_id, judge.api_url, judge.name) == ("qwen", "http://j/v1", "qwen")
+    assert cfg.judge.contract.score_type == "numeric" and cfg.judge.contract.score_pattern == r"\[\[(\d+)\]\]"
+    # a given key overrides one judge default; the others (greedy, a timeout) stay
+    assert judge.generation_config.max_tokens == 64
+    assert judge.generation_config.temperature == 0.0 and judge.generation_config.timeout == 120.0
+    assert cfg.judge_strategy is None and cfg.judge_model_args is None and cfg.judge_worker_num is None
+    assert "sk-judge-secret" not in str(cfg.to_safe_dict())
+
+
+def test_judge_given_twice_is_a_user_error() -> None:
+    with pytest.raises(UserError, match=r"judge\.strategy is given twice"), pytest.warns(DeprecationWarning):
+        TaskConfig(model="m", judge={"strategy": "llm"}, judge_strategy="rule")
+
+
+def test_judge_env_defaults_as_evalscope_reads_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MODELSCOPE_JUDGE_LLM", "env-judge")
+    monkeypatch.setenv("MODELSCOPE_API_BASE", "http://env/v1")
+    monkeypatch.setenv("MODELSCOPE_SDK_TOKEN", "tok")
+    monkeypatch.setenv("JUDGE_PROMPT_TEMPLATE", "Q {question} G {gold} P {pred}")
+    cfg = TaskConfig(model="m", judge={"strategy": "llm"})
+    assert cfg.judge is not None
+    [judge] = cfg.judge.resolved_models()
+    assert (judge.model_id, judge.api_url) == ("env-judge", "http://env/v1")
+    assert judge.api_key is not None and judge.api_key.get_secret_value() == "tok"
+    assert cfg.judge.resolved_contract().prompt_template == "Q {question} G {gold} P {pred}"
+
+
+def test_judge_without_any_endpoint_names_the_fix(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("MODELSCOPE_JUDGE_LLM", "MODELSCOPE_API_BASE"):
+        monkeypatch.delenv(name, raising=False)
+    cfg = TaskConfig(model="m", judge={"strategy": "llm", "models": [{"model_id": "q"}]})
+    assert cfg.judge is not None
+    with pytest.raises(UserError, match="judge 'q' has no api_url"):
+        cfg.judge.resolved_models()
 
 
 def test_unknown_generation_keys_pass_through_to_the_request_body() -> None:
@@ -111,7 +160,7 @@ def test_masking_spares_counts_that_merely_mention_tokens() -> None:
     }
 
 
-def test_judge_and_other_unused_keys_warn_once_that_they_are_not_in_effect(
+def test_unused_keys_warn_once_that_they_are_not_in_effect(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from assay import config as config_module
@@ -121,8 +170,7 @@ def test_judge_and_other_unused_keys_warn_once_that_they_are_not_in_effect(
     with pytest.warns(DeprecationWarning):
         TaskConfig(model="m", api_url="http://127.0.0.1:8000/v1", **given)
     err = capsys.readouterr().err
-    assert "assay: warning: judge_strategy, judge_model_args: accepted for EvalScope compatibility but not in " in err
-    assert "no LLM judge" in err
+    assert "judge" not in err  # judge keys are in effect now
     assert "assay: warning: analysis_report: accepted for EvalScope compatibility but not used" in err
     with pytest.warns(DeprecationWarning):
         TaskConfig(model="m", api_url="http://127.0.0.1:8000/v1", **given)

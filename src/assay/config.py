@@ -28,6 +28,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
 from assay.errors import UserError, did_you_mean
+from assay.judge.config import JudgeConfig, judge_from_legacy
 from assay.types import GenerateConfig
 
 
@@ -71,10 +72,12 @@ class TaskConfig(BaseModel):
     api_key: SecretStr | None = Field(None, description="API key; never written to logs or outputs.")
     timeout: float | None = Field(None, description="Deprecated: use generation_config.timeout.")
     stream: bool | None = Field(None, description="Deprecated: use generation_config.stream.")
-    judge: dict[str, Any] | None = Field(None, description="LLM-judge settings (accepted; not in effect yet).")
+    judge: JudgeConfig | None = Field(
+        None, description="LLM-judge settings: strategy, models, contract (docs/judges.md)."
+    )
     judge_strategy: str | None = Field(None, description="Deprecated: use judge.strategy.")
-    judge_model_args: dict[str, Any] | None = Field(None, description="Deprecated: use judge.models.")
-    judge_worker_num: int | None = Field(None, description="Deprecated: accepted; not in effect yet.")
+    judge_model_args: dict[str, Any] | None = Field(None, description="Deprecated: use judge.models / judge.contract.")
+    judge_worker_num: int | None = Field(None, ge=1, description="Deprecated: use judge.concurrency.")
     analysis_report: bool = Field(False, description="Accepted for compatibility; unused.")
     collect_perf: bool = Field(True, description="Record per-request latency and tokens (always on).")
     enable_progress_tracker: bool = Field(False, description="Accepted for compatibility; unused.")
@@ -101,6 +104,11 @@ class TaskConfig(BaseModel):
     @classmethod
     def _parse_generation_config(cls, value: Any) -> Any:
         return parse_dict_arg(value, "generation_config") if isinstance(value, str) else value
+
+    @field_validator("judge", "judge_model_args", mode="before")
+    @classmethod
+    def _parse_judge_dicts(cls, value: Any) -> Any:
+        return parse_dict_arg(value, "judge option") if isinstance(value, str) else value
 
     @field_validator("model_args", "dataset_args", mode="before")
     @classmethod
@@ -142,15 +150,8 @@ class TaskConfig(BaseModel):
             for key, default in _NOT_IN_EFFECT.items()
             if key in self.model_fields_set and getattr(self, key) not in (None, default)
         ]
-        judged = [key for key in given if key.startswith("judge")]
-        if judged:
-            warn_once(
-                f"{', '.join(judged)}: accepted for EvalScope compatibility but not in effect yet, since this "
-                "version runs no LLM judge; every benchmark is scored by its rule-based scorers"
-            )
-        others = [key for key in given if not key.startswith("judge")]
-        if others:
-            warn_once(f"{', '.join(others)}: accepted for EvalScope compatibility but not used by this version")
+        if given:
+            warn_once(f"{', '.join(given)}: accepted for EvalScope compatibility but not used by this version")
 
     def _migrate_deprecated(self) -> None:
         """Fold EvalScope's deprecated top-level keys into their current homes."""
@@ -166,16 +167,21 @@ class TaskConfig(BaseModel):
         if gen_updates:
             merged = {**self.generation_config.model_dump(exclude_unset=True), **gen_updates}
             self.generation_config = GenerateConfig(**merged)
-        if self.judge_strategy is not None or self.judge_model_args is not None:
-            _deprecated("judge_strategy/judge_model_args", "judge")
-            judge = dict(self.judge or {})
-            if self.judge_strategy is not None:
-                judge.setdefault("strategy", self.judge_strategy)
-            if self.judge_model_args is not None:
-                judge.setdefault("models", [self.judge_model_args])
-            self.judge = judge
+        if self.judge_strategy is not None or self.judge_model_args is not None or self.judge_worker_num is not None:
+            _deprecated("judge_strategy/judge_model_args/judge_worker_num", "judge")
+            legacy = judge_from_legacy(
+                self.judge,
+                strategy=self.judge_strategy,
+                model_args=self.judge_model_args,
+                worker_num=self.judge_worker_num,
+            )
+            try:
+                self.judge = JudgeConfig.model_validate(legacy)
+            except ValidationError as exc:
+                raise UserError("invalid judge settings: " + _describe_validation_error(exc, "judge")) from None
             self.judge_strategy = None
             self.judge_model_args = None
+            self.judge_worker_num = None
 
     # ---- derived values -----------------------------------------------------------------------
 
@@ -216,10 +222,6 @@ class TaskConfig(BaseModel):
 
 #: Keys accepted for EvalScope compatibility that change nothing yet, with the value that means "unset".
 _NOT_IN_EFFECT: dict[str, Any] = {
-    "judge": None,
-    "judge_strategy": None,
-    "judge_model_args": None,
-    "judge_worker_num": None,
     "eval_config": None,
     "analysis_report": False,
     "enable_progress_tracker": False,
@@ -347,7 +349,9 @@ def _read_config_file(path: Path) -> dict[str, Any]:
     return data
 
 
-def _describe_validation_error(exc: ValidationError) -> str:
+def _describe_validation_error(exc: ValidationError, prefix: str = "") -> str:
     first = exc.errors()[0]
-    where = ".".join(str(p) for p in first["loc"]) or "config"
-    return f"invalid TaskConfig value for {where!r}: {first['msg']} (got {first.get('input')!r})"
+    where = ".".join(str(p) for p in (prefix, *first["loc"]) if p != "") or "config"
+    given = first.get("input")
+    shown = "***" if "api_key" in where else repr(given)
+    return f"invalid TaskConfig value for {where!r}: {first['msg']} (got {shown})"

@@ -314,3 +314,8 @@ class Score(BaseModel):
         "count), so reports can average over units instead of samples; absent = 1.",
     )
     explanation: str | None = None
+    details: dict[str, Any] | None = Field(
+        None,
+        description="What decided the verdict beyond the value: the judge's replies and verdicts, and under "
+        "``llm_recall`` the rule-based score beside the judge's.",
+    )

@@ -22,13 +22,14 @@ import hashlib
 import random
 import string
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
 from assay.benchmarks._meta import BenchmarkMeta
 from assay.datasets.source import DataSource, DataSpec, LocalFile, SplitOrigin, read_local_file
 from assay.errors import UserError
+from assay.report.build import Estimate
 from assay.scoring.extract import choice_index, choice_label
 from assay.scoring.filters import TextFilter, build_filters
 from assay.scoring.scorer import Scorer, build_scorers
@@ -75,6 +76,10 @@ class BenchmarkAdapter(ABC):
     few_shot_examples: ClassVar[str] = ""
     #: File of :data:`BUNDLED_DATA_DIR` holding the fixed few-shot text; None = built from records.
     fixed_fewshot_file: ClassVar[str | None] = None
+    #: How ``judge_strategy: llm_recall`` asks the judge about a reply the rule scored wrong:
+    #: ``prompt_template`` (``{question}``, ``{gold}``, ``{pred}``) and ``parse`` (``yes_no`` or
+    #: ``contract``); None = the judge contract's generic grading prompt.
+    recall_judge: ClassVar[dict[str, Any] | None] = None
 
     def __init__(self, meta: BenchmarkMeta, *, dataset_hub: str = "huggingface", seed: int | None = None) -> None:
         """Use :func:`assay.benchmarks.build_adapter`, which validates ``meta`` against the class."""
@@ -150,6 +155,16 @@ class BenchmarkAdapter(ABC):
         if self.fixed_fewshot_file is not None:
             return bundled_text(self.fixed_fewshot_file) if self.meta.few_shot_num else None
         return self._fewshot_from_train_split(subset)
+
+    def corpus_metrics(self, reviews: Sequence[Mapping[str, Any]]) -> Mapping[str, Estimate]:
+        """Metrics computed from a group of reviews at once rather than averaged over samples.
+
+        Arena-Hard's Bradley-Terry win rate with its bootstrap interval, AlpacaEval's
+        length-controlled win rate and SimpleQA's F-score are such metrics. The report calls this for
+        each subset, each category and the whole benchmark; name one in ``headline_metric`` to make it
+        the benchmark's score. Default: none.
+        """
+        return {}
 
     def generate_config(self, base: GenerateConfig) -> GenerateConfig:
         """Sampling settings for this benchmark; the default leaves the user's unchanged."""

@@ -9,10 +9,11 @@ and compared with the gold answer by mathematical equivalence, so ``18.0``, ``18
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from assay.benchmarks._base import BenchmarkAdapter, format_template
 from assay.errors import UserError
+from assay.judge.scorers import MATH_EQUALITY_TEMPLATE
 from assay.types import Sample
 
 
@@ -45,3 +46,5 @@ class MathAdapter(QuestionAnswerAdapter):
     """
 
     default_scorers: ClassVar[dict[str, str]] = {"acc": "math_equiv"}
+    #: ``judge_strategy: llm_recall``: simple-evals' equivalence check of the extracted answer.
+    recall_judge: ClassVar[dict[str, Any] | None] = {"prompt_template": MATH_EQUALITY_TEMPLATE, "parse": "yes_no"}

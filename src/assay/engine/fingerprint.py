@@ -76,17 +76,22 @@ def prediction_fingerprint(
     return _digest(payload)
 
 
-def scoring_fingerprint(meta: BenchmarkMeta, scorers: Sequence[Scorer]) -> str:
-    """Hash of everything that decides a verdict; cached reviews with another hash are re-scored."""
-    return _digest(
-        {
-            "benchmark_version": meta.version,
-            "filters": meta.filters,
-            "metric_list": meta.metric_list,
-            "metric_args": meta.metric_args,
-            "scorers": scorer_identity(scorers),
-        }
-    )
+def scoring_fingerprint(meta: BenchmarkMeta, scorers: Sequence[Scorer], judge: dict[str, Any] | None = None) -> str:
+    """Hash of everything that decides a verdict; cached reviews with another hash are re-scored.
+
+    ``judge`` is the judge's identity (models, sampling, contract) for a judged benchmark, so a new
+    judge or judge prompt re-judges cached predictions; None (rule scoring) adds nothing.
+    """
+    payload: dict[str, Any] = {
+        "benchmark_version": meta.version,
+        "filters": meta.filters,
+        "metric_list": meta.metric_list,
+        "metric_args": meta.metric_args,
+        "scorers": scorer_identity(scorers),
+    }
+    if judge is not None:
+        payload["judge"] = judge
+    return _digest(payload)
 
 
 def _digest(payload: dict[str, Any]) -> str:

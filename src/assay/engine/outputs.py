@@ -22,8 +22,10 @@ import orjson
 from assay.config import TaskConfig, safe_filename
 from assay.engine.plan import DatasetPlan, report_metrics
 from assay.errors import UserError
+from assay.judge.config import JudgeConfig
+from assay.judge.service import JudgeUsage
 from assay.report.build import build_report
-from assay.report.model import DataSource, Report, Timing
+from assay.report.model import DataSource, JudgeReport, Report, Timing
 
 logger = logging.getLogger("assay")
 
@@ -76,7 +78,11 @@ def read_saved_config(work_dir: Path) -> dict[str, Any]:
 
 
 def write_reports(
-    config: TaskConfig, work_dir: Path, plans: list[DatasetPlan], timings: Mapping[str, Timing]
+    config: TaskConfig,
+    work_dir: Path,
+    plans: list[DatasetPlan],
+    timings: Mapping[str, Timing],
+    judge_usage: Mapping[str, JudgeUsage] | None = None,
 ) -> dict[str, Report]:
     """Aggregate each benchmark's reviews and write ``reports/<model>/<bench>.json``."""
     reports: dict[str, Report] = {}
@@ -100,9 +106,29 @@ def write_reports(
             dataset_id=meta.dataset_id,
             dataset_revision=meta.dataset_revision,
             data_sources=[DataSource(**dataclasses.asdict(origin)) for origin in plan.adapter.data_sources],
+            corpus_metrics=plan.adapter.corpus_metrics,
+            headline=meta.headline_metric,
+            judge=_judge_report(config, (judge_usage or {}).get(plan.name)) if plan.judged else None,
         )
         (out_dir / f"{plan.name}.json").write_bytes(
             orjson.dumps(report.model_dump(mode="json"), option=orjson.OPT_INDENT_2)
         )
         reports[plan.name] = report
     return reports
+
+
+def _judge_report(config: TaskConfig, usage: JudgeUsage | None) -> JudgeReport:
+    """The judge part of a judged benchmark's report (zeros when every review came from the cache)."""
+    judge = config.judge or JudgeConfig()
+    usage = usage or JudgeUsage()
+    return JudgeReport(
+        judges=[model.name for model in judge.resolved_models()],
+        strategy=judge.strategy,
+        requests=usage.requests,
+        cached=usage.cached,
+        transport_errors=usage.transport_errors,
+        parse_errors=usage.parse_errors,
+        prompt_tokens=usage.prompt_tokens,
+        completion_tokens=usage.completion_tokens,
+        mean_latency_s=usage.latency_s / usage.requests if usage.requests else 0.0,
+    )

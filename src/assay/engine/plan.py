@@ -16,6 +16,9 @@ from assay.config import TaskConfig, safe_filename
 from assay.engine.fingerprint import prediction_fingerprint, run_identity, scoring_fingerprint
 from assay.engine.journal import Journal
 from assay.errors import UserError
+from assay.judge.config import JudgeConfig
+from assay.judge.service import identity_of
+from assay.judge.strategy import apply_strategy, uses_judge
 from assay.scoring.scorer import Scorer
 from assay.types import GenerateConfig, RequestKind, Sample
 
@@ -43,6 +46,8 @@ class DatasetPlan:
     scorers: list[Scorer]
     subsets: dict[str, SubsetPlan]
     scoring_fingerprint: str
+    #: True when a scorer asks the run's LLM judge.
+    judged: bool = False
     #: key -> final review record, filled as the run goes (cached ones included)
     reviews: dict[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -107,7 +112,8 @@ def build_plans(
             )
             for subset, samples in loaded.items()
         }
-        scorers = adapter.build_scorers()
+        scorers = apply_strategy(adapter, adapter.build_scorers(), config.judge)
+        judged = uses_judge(scorers)
         plans.append(
             DatasetPlan(
                 name=name,
@@ -116,7 +122,10 @@ def build_plans(
                 request_kind=adapter.request_kind(),
                 scorers=scorers,
                 subsets=subsets,
-                scoring_fingerprint=scoring_fingerprint(adapter.meta, scorers),
+                scoring_fingerprint=scoring_fingerprint(
+                    adapter.meta, scorers, judge=identity_of(config.judge or JudgeConfig()) if judged else None
+                ),
+                judged=judged,
             )
         )
     return plans

@@ -37,6 +37,8 @@ from assay.engine.plan import (
 from assay.engine.progress import EvalProgress
 from assay.engine.requests import check_support, send
 from assay.errors import UserError
+from assay.judge.config import JudgeConfig
+from assay.judge.service import JUDGE_CACHE, Judge, JudgeUsage, current_usage
 from assay.models import ModelAPI, get_model_api
 from assay.models._api import backend_defaults, infer_eval_type
 from assay.report.model import Report, Timing
@@ -95,6 +97,7 @@ class RunState:
     progress: EvalProgress
     stats: dict[str, _DatasetStats] = field(default_factory=dict)
     scoring: set[asyncio.Task[None]] = field(default_factory=set)
+    judge_usage: dict[str, JudgeUsage] = field(default_factory=dict)
 
 
 async def run_task_async(config: TaskConfig, work_dir: Path, *, show_progress: bool = True) -> dict[str, Report]:
@@ -116,25 +119,39 @@ async def run_task_async(config: TaskConfig, work_dir: Path, *, show_progress: b
     for plan in plans:
         if any(s.tools for subset in plan.subsets.values() for s in subset.samples):
             check_support(model, plan.request_kind, benchmark=plan.name, tools=True)
+    judge = _build_judge(config, work_dir, plans)
     save_config(config, work_dir)
     try:
         await model.check()
+        if judge is not None:
+            await judge.check()
         run_start = time.perf_counter()
         async with ScoringContext() as context:
+            context.judge = judge
             with EvalProgress(plans, enabled=show_progress, repeats=config.repeats) as progress:
                 state = RunState(config, model, context, progress, {p.name: _DatasetStats() for p in plans})
+                state.judge_usage = {p.name: JudgeUsage() for p in plans if p.judged}
                 pending = _reuse_cached(state, items)
                 await _run_workers(state, pending)
                 if state.scoring:
                     await asyncio.gather(*state.scoring)
     finally:
         await model.aclose()
+        if judge is not None:
+            await judge.aclose()
         for plan in plans:
             for subset in plan.subsets.values():
                 subset.predictions.close()
                 subset.reviews.close()
     timings = {p.name: state.stats[p.name].timing(run_start) for p in plans}
-    return write_reports(config, work_dir, plans, timings)
+    return write_reports(config, work_dir, plans, timings, state.judge_usage)
+
+
+def _build_judge(config: TaskConfig, work_dir: Path, plans: list[DatasetPlan]) -> Judge | None:
+    """The run's judge when a benchmark is judged (its cache journal resumes with the run)."""
+    if not any(plan.judged for plan in plans):
+        return None
+    return Judge(config.judge or JudgeConfig(), cache_path=work_dir / JUDGE_CACHE, resume=config.use_cache is not None)
 
 
 def _build_model(config: TaskConfig) -> ModelAPI:
@@ -205,6 +222,7 @@ def _schedule_scoring(state: RunState, item: WorkItem, output: ModelOutput) -> N
 
 async def _score(state: RunState, item: WorkItem, output: ModelOutput) -> None:
     plan: DatasetPlan = item.dataset
+    current_usage.set(state.judge_usage.get(plan.name))  # this task's own context: judge cost by benchmark
     try:
         score = await score_output(plan.scorers, plan.adapter.filters, item.sample, output, state.scoring_context)
     except Exception as exc:  # a scorer bug must not cost the other samples

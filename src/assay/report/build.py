@@ -9,15 +9,42 @@ recomputable from ``reviews/*.jsonl`` alone.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from assay.report.model import CategoryScore, Counts, DataSource, MetricScore, Report, SubsetScore, Timing
+from assay.report.model import (
+    CategoryScore,
+    Counts,
+    DataSource,
+    JudgeReport,
+    MetricScore,
+    Report,
+    SubsetScore,
+    Timing,
+)
 from assay.scoring.aggregate import SampleRepeats, aggregate
 from assay.scoring.stats import mean_and_stderr, weighted_mean_and_stderr
 
 #: Category name used for subsets the benchmark does not group.
 DEFAULT_CATEGORY = "default"
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """One corpus metric computed over a set of reviews: its value, units, and uncertainty."""
+
+    score: float
+    num: int
+    stderr: float = 0.0
+    ci_low: float | None = None
+    ci_high: float | None = None
+    ci_level: float | None = None
+    method: str | None = None
+
+
+#: Reviews of one group (a subset, a category, the benchmark) -> corpus metric name -> estimate.
+CorpusMetrics = Callable[[Sequence[Mapping[str, Any]]], Mapping[str, Estimate]]
 
 
 def build_report(
@@ -36,8 +63,17 @@ def build_report(
     dataset_id: str | None = None,
     dataset_revision: str | None = None,
     data_sources: Sequence[DataSource] = (),
+    corpus_metrics: CorpusMetrics | None = None,
+    headline: str | None = None,
+    judge: JudgeReport | None = None,
 ) -> Report:
-    """Aggregate the reviews of one benchmark (all subsets) into its report."""
+    """Aggregate the reviews of one benchmark (all subsets) into its report.
+
+    ``corpus_metrics`` computes metrics that are not means over samples from a group of reviews;
+    it is called for each subset, each category and the whole benchmark. ``headline`` names the
+    metric that becomes the report's ``score`` (moved first); None = the first metric.
+    """
+    reviews = list(reviews)
     counts = Counts()
     excluded_reasons: Counter[str] = Counter()
     error_reasons: Counter[str] = Counter()
@@ -74,6 +110,12 @@ def build_report(
             f"{', '.join(metric_list) or 'any metric'} (their keys: {', '.join(found) or 'none'})"
         )
     metrics = [_metric_score(name, per_subset, subsets, category_map) for name in metric_names]
+    if corpus_metrics is not None:
+        metrics = _corpus_metric_scores(corpus_metrics, reviews, subsets, category_map) + metrics
+    if judge is not None:
+        judge = judge.model_copy(update={"agreement": _agreement(reviews)})
+    if headline is not None:
+        metrics.sort(key=lambda metric: metric.name != headline)
     return Report(
         name=f"{model_name}@{dataset_name}",
         dataset_name=dataset_name,
@@ -90,7 +132,100 @@ def build_report(
         counts=counts,
         extraction_failure_rate=counts.extraction_failure_rate,
         timing=timing,
+        judge=judge,
     )
+
+
+def _corpus_metric_scores(
+    compute: CorpusMetrics,
+    reviews: Sequence[Mapping[str, Any]],
+    subsets: Sequence[str],
+    category_map: Mapping[str, str],
+) -> list[MetricScore]:
+    """Corpus metrics for the benchmark, each category and each subset, in report shape."""
+    by_subset: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    for review in reviews:
+        by_subset[str(review.get("subset"))].append(review)
+    by_category: dict[str, list[str]] = defaultdict(list)
+    for subset in subsets:
+        by_category[category_map.get(subset, DEFAULT_CATEGORY)].append(subset)
+    overall = compute(reviews)
+    subset_estimates = {subset: compute(by_subset.get(subset, [])) for subset in subsets}
+    metrics = []
+    for name, whole in overall.items():
+        categories = []
+        for category, members in by_category.items():
+            if len(members) == 1:
+                estimate = subset_estimates[members[0]].get(name)
+            else:
+                estimate = compute([r for m in members for r in by_subset.get(m, [])]).get(name)
+            parts = [_subset_score(m, subset_estimates[m].get(name)) for m in members]
+            populated = [p.score for p in parts if p.num]
+            categories.append(
+                CategoryScore(
+                    name=[category],
+                    num=estimate.num if estimate else 0,
+                    score=estimate.score if estimate else 0.0,
+                    macro_score=sum(populated) / len(populated) if populated else 0.0,
+                    stderr=estimate.stderr if estimate else 0.0,
+                    subsets=parts,
+                    ci_low=estimate.ci_low if estimate else None,
+                    ci_high=estimate.ci_high if estimate else None,
+                )
+            )
+        populated = [e[name].score for e in subset_estimates.values() if name in e and e[name].num]
+        metrics.append(
+            MetricScore(
+                name=name,
+                num=whole.num,
+                score=whole.score,
+                macro_score=sum(populated) / len(populated) if populated else 0.0,
+                stderr=whole.stderr,
+                categories=categories,
+                ci_low=whole.ci_low,
+                ci_high=whole.ci_high,
+                ci_level=whole.ci_level,
+                method=whole.method,
+            )
+        )
+    return metrics
+
+
+def _subset_score(name: str, estimate: Estimate | None) -> SubsetScore:
+    if estimate is None:
+        return SubsetScore(name=name, num=0, score=0.0, stderr=0.0)
+    return SubsetScore(
+        name=name,
+        num=estimate.num,
+        score=estimate.score,
+        stderr=estimate.stderr,
+        ci_low=estimate.ci_low,
+        ci_high=estimate.ci_high,
+    )
+
+
+def _agreement(reviews: Sequence[Mapping[str, Any]]) -> float | None:
+    """Share of judged reviews on which a panel of judges agreed (None without a panel)."""
+    flags = [
+        verdict["judges_agree"]
+        for review in reviews
+        for verdict in _judge_verdicts(review.get("score", {}).get("details"))
+        if verdict.get("judges_agree") is not None
+    ]
+    return sum(map(bool, flags)) / len(flags) if flags else None
+
+
+def _judge_verdicts(details: Any) -> list[Mapping[str, Any]]:
+    """Every judge verdict recorded in a score's details (``judge``, or a list under ``games``/``turns``)."""
+    if not isinstance(details, Mapping):
+        return []
+    found: list[Mapping[str, Any]] = []
+    for key, value in details.items():
+        if key == "judge" and isinstance(value, Mapping):
+            found.append(value)
+        elif isinstance(value, list):
+            found.extend(v["judge"] for v in value if isinstance(v, Mapping) and isinstance(v.get("judge"), Mapping))
+    return found
 
 
 def _short_reason(reason: object) -> str:

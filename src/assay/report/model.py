@@ -8,20 +8,46 @@ could be extracted, and timing.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, Field, SerializerFunctionWrapHandler, model_serializer
 
 
-class SubsetScore(BaseModel):
+class _OptionalFields(BaseModel):
+    """Leaves the listed fields out of the JSON while they are None.
+
+    Fields added after reports were first published (confidence intervals, judge cost) appear only
+    where they mean something, so every earlier report reads the same byte for byte.
+    """
+
+    _omit_when_none: ClassVar[frozenset[str]] = frozenset()
+
+    @model_serializer(mode="wrap")
+    def _drop_unset_extras(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        for key in self._omit_when_none:
+            if data.get(key, 0) is None:
+                del data[key]
+        return data
+
+
+class SubsetScore(_OptionalFields):
     """One metric on one subset."""
+
+    _omit_when_none: ClassVar[frozenset[str]] = frozenset({"ci_low", "ci_high"})
 
     name: str
     num: int = Field(description="Samples that entered the score.")
     score: float
     stderr: float = Field(description="Standard error of the score (0 when num < 2).")
+    ci_low: float | None = Field(None, description="Lower bound of the confidence interval, where one is computed.")
+    ci_high: float | None = Field(None, description="Upper bound of the confidence interval, where one is computed.")
 
 
-class CategoryScore(BaseModel):
+class CategoryScore(_OptionalFields):
     """One metric on a group of subsets (e.g. MMLU's STEM)."""
+
+    _omit_when_none: ClassVar[frozenset[str]] = frozenset({"ci_low", "ci_high"})
 
     name: list[str]
     num: int
@@ -29,10 +55,19 @@ class CategoryScore(BaseModel):
     macro_score: float = Field(description="Mean of the subset scores.")
     stderr: float
     subsets: list[SubsetScore]
+    ci_low: float | None = None
+    ci_high: float | None = None
 
 
-class MetricScore(BaseModel):
-    """One metric (e.g. ``mean_acc``, ``pass@4``) over the whole benchmark."""
+class MetricScore(_OptionalFields):
+    """One metric (e.g. ``mean_acc``, ``pass@4``) over the whole benchmark.
+
+    Most metrics are means over samples. A *corpus* metric is computed from all the benchmark's
+    reviews at once (Arena-Hard's Bradley-Terry win rate, AlpacaEval's length-controlled win rate,
+    SimpleQA's F-score); its ``ci_low`` / ``ci_high`` are set where the method gives an interval.
+    """
+
+    _omit_when_none: ClassVar[frozenset[str]] = frozenset({"ci_low", "ci_high", "ci_level", "method"})
 
     name: str
     num: int
@@ -40,6 +75,10 @@ class MetricScore(BaseModel):
     macro_score: float = Field(description="Mean of the subset scores.")
     stderr: float
     categories: list[CategoryScore]
+    ci_low: float | None = Field(None, description="Lower bound of the confidence interval.")
+    ci_high: float | None = Field(None, description="Upper bound of the confidence interval.")
+    ci_level: float | None = Field(None, description="Coverage of [ci_low, ci_high], e.g. 0.90.")
+    method: str | None = Field(None, description="How a corpus metric is computed, in a few words.")
 
 
 class Counts(BaseModel):
@@ -72,6 +111,23 @@ class Timing(BaseModel):
     completion_tokens: int = 0
 
 
+class JudgeReport(BaseModel):
+    """What the LLM judge did for this benchmark in this run, apart from the evaluated model's cost."""
+
+    judges: list[str] = Field(description="Judge model names, in config order.")
+    strategy: str
+    requests: int = Field(0, description="Judge requests sent in this run (cache hits excluded).")
+    cached: int = Field(0, description="Judge replies taken from the judge cache instead of asked again.")
+    transport_errors: int = Field(0, description="Judge requests that failed after their retries.")
+    parse_errors: int = Field(0, description="Judge replies with no readable verdict.")
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    mean_latency_s: float = 0.0
+    agreement: float | None = Field(
+        None, description="Share of samples on which every judge of a panel gave the same verdict."
+    )
+
+
 class DataSource(BaseModel):
     """Where one (subset, split) of the data was read, so a score can be traced to exact data."""
 
@@ -83,8 +139,10 @@ class DataSource(BaseModel):
     resolved_revision: str | None = Field(default=None, description="Commit actually read, where the hub says.")
 
 
-class Report(BaseModel):
+class Report(_OptionalFields):
     """Everything ``reports/<model>/<bench>.json`` holds."""
+
+    _omit_when_none: ClassVar[frozenset[str]] = frozenset({"judge"})
 
     name: str = Field(description="'<model_id>@<benchmark>'.")
     dataset_name: str
@@ -103,3 +161,4 @@ class Report(BaseModel):
     counts: Counts
     extraction_failure_rate: float
     timing: Timing
+    judge: JudgeReport | None = Field(None, description="The LLM judge's work and cost (judged benchmarks only).")

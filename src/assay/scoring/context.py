@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from assay.scoring.pool import TimeLimitedPool, default_workers
 
 if TYPE_CHECKING:
-    from assay.models import ModelAPI
+    from assay.judge.service import Judge
 
 R = TypeVar("R")
 
@@ -72,7 +72,7 @@ class ScoringContext:
         self.math = MathVerifier(timeout_s=math_timeout_s, pool=self.pool)
         self.cache: dict[str, Any] = {}
         #: The LLM judge of this run (set by the engine when a benchmark is judged), else None.
-        self.judge: ModelAPI | None = None
+        self.judge: Judge | None = None
         #: The code-execution sandbox of this run (set by the engine for code benchmarks), else None;
         #: its type is defined with the sandbox, which may reuse :class:`TimeLimitedPool`.
         self.sandbox: object | None = None

@@ -133,6 +133,7 @@ _SCORERS: Registry[ScorerFactory] = Registry(
         "bbh_match": "assay.benchmarks.bbh",
         "trivia_qa_match": "assay.benchmarks.trivia_qa",
         "super_gpqa_choice": "assay.benchmarks.super_gpqa",
+        "llm_judge": "assay.judge.scorers",
     },
 )
 
@@ -242,4 +243,5 @@ def _merge(verdicts: list[Score]) -> Score:
         weights=weights,
         extracted=next((v.extracted for v in verdicts if v.extracted is not None), None),
         explanation=next((v.explanation for v in verdicts if v.explanation is not None), None),
+        details=next((v.details for v in verdicts if v.details is not None), None),
     )

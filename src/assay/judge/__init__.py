@@ -1,0 +1,1 @@
+"""LLM-as-judge: configuration, the run-scoped judge service, verdict parsing and judge scorers."""
