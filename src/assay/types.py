@@ -262,6 +262,7 @@ class ModelOutput(BaseModel):
     option_scores: list[OptionScore] | None = Field(
         None, description="Per-option log-likelihoods when a multiple-choice item was scored that way."
     )
+    turns: list[str] | None = Field(None, description="The answer to each user turn of a multi-turn request.")
 
 
 class Sample(BaseModel):
@@ -290,6 +291,9 @@ class RequestKind(str, Enum):
     """The log-probability of each option as the reply (:class:`assay.models.LoglikelihoodModel`)."""
     EMBED = "embed"
     """The vector of the prompt's text (:class:`assay.models.EmbeddingModel`)."""
+    MULTI_TURN = "multi_turn"
+    """A conversation: each user turn of the input is answered in order, with the model's own earlier
+    answers in context (MT-Bench); ``ModelOutput.turns`` holds every answer, ``text`` the last."""
 
 
 class SampleStatus(str, Enum):

@@ -14,7 +14,7 @@ import time
 from assay.errors import UserError
 from assay.models import EmbeddingModel, LoglikelihoodModel, ModelAPI
 from assay.scoring.extract import choice_label
-from assay.types import GenerateConfig, ModelOutput, OptionScore, RequestKind, Sample, Usage
+from assay.types import ChatMessage, GenerateConfig, ModelOutput, OptionScore, RequestKind, Sample, Usage
 
 
 def check_support(model: ModelAPI, kind: RequestKind, *, benchmark: str, tools: bool = False) -> None:
@@ -47,6 +47,8 @@ async def send(model: ModelAPI, kind: RequestKind, sample: Sample, config: Gener
     if kind is RequestKind.LOGLIKELIHOOD:
         assert isinstance(model, LoglikelihoodModel)
         return await _option_loglikelihoods(model, sample)
+    if kind is RequestKind.MULTI_TURN:
+        return await _conversation(model, sample, config)
     assert isinstance(model, EmbeddingModel)
     return await model.embed(_text_of(sample), config)
 
@@ -65,6 +67,48 @@ async def _option_loglikelihoods(model: LoglikelihoodModel, sample: Sample) -> M
         usage=Usage(completion_tokens=tokens, total_tokens=tokens),
         latency_s=time.perf_counter() - start,
         option_scores=options,
+    )
+
+
+async def _conversation(model: ModelAPI, sample: Sample, config: GenerateConfig) -> ModelOutput:
+    """Answer each user turn in order, the model's own earlier answers in context (MT-Bench's protocol).
+
+    The input lists the system message (if any) and the user turns; assistant messages given in
+    the input are kept as they are (a fixed history). A failed turn ends the conversation with the
+    error: later turns would be asked about an answer that does not exist.
+    """
+    if isinstance(sample.input, str):
+        raise UserError(f"sample {sample.id!r}: a multi-turn request needs chat messages, not a raw prompt")
+    history: list[ChatMessage] = []
+    answers: list[str] = []
+    prompt = completion = attempts = 0
+    latency = 0.0
+    ttft: float | None = None
+    last = ModelOutput()
+    for message in sample.input:
+        history.append(message)
+        if message.role != "user":
+            continue
+        last = await model.generate(list(history), config)
+        attempts += last.attempts
+        latency += last.latency_s
+        if ttft is None:
+            ttft = last.ttft_s
+        if last.usage is not None:
+            prompt += last.usage.prompt_tokens
+            completion += last.usage.completion_tokens
+        if last.error is not None:
+            return last.model_copy(update={"turns": answers, "latency_s": latency, "attempts": attempts})
+        answers.append(last.text)
+        history.append(ChatMessage(role="assistant", content=last.text))
+    return last.model_copy(
+        update={
+            "turns": answers,
+            "latency_s": latency,
+            "ttft_s": ttft,
+            "attempts": attempts,
+            "usage": Usage(prompt_tokens=prompt, completion_tokens=completion, total_tokens=prompt + completion),
+        }
     )
 
 

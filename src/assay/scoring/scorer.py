@@ -134,6 +134,10 @@ _SCORERS: Registry[ScorerFactory] = Registry(
         "trivia_qa_match": "assay.benchmarks.trivia_qa",
         "super_gpqa_choice": "assay.benchmarks.super_gpqa",
         "llm_judge": "assay.judge.scorers",
+        "arena_pairwise": "assay.benchmarks._arena",
+        "alpaca_pairwise": "assay.benchmarks.alpaca_eval",
+        "mt_bench_rating": "assay.benchmarks.mt_bench",
+        "simpleqa_grade": "assay.benchmarks._simple_qa",
     },
 )
 
