@@ -322,6 +322,7 @@ def identity_of(config: JudgeConfig) -> dict[str, Any]:
         "repeats": config.repeats,
         "aggregation": config.aggregation,
         "min_valid_judges": config.min_valid_judges,
+        "position_swap": config.position_swap,
     }
 
 
