@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from assay import TaskConfig, run_task
+from assay.judge.config import JudgeModelConfig
 from assay.mock_server import Rule, ServerConfig, ServerHandle, run_server_in_thread
 from tests.conftest import shared_data
 
@@ -186,3 +187,115 @@ def test_rule_strategy_refuses_nothing_on_rule_benchmarks_and_auto_needs_no_judg
     report = run_task(cfg, show_progress=False)["gsm8k"]
     assert report.judge is None and report.score == 0.0
     assert not (tmp_path / "judge").exists()
+
+
+def test_resume_after_sigkill_during_judging_pays_only_for_unjournaled_verdicts(
+    model_server: ServerHandle, tmp_path: Path
+) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    rules = [Rule(regex=r"\[Reference Answer\]", reply="A")]
+    with run_server_in_thread(ServerConfig(rules=rules, models=["judge-model"], latency_ms=150)) as judge:
+        cfg = config(model_server, judge, tmp_path, strategy="llm", limit=16, concurrency=2)
+        args = [
+            sys.executable, "-m", "assay", "eval",
+            "--model", "mock-model", "--api-url", model_server.url, "--datasets", "gsm8k",
+            "--dataset-args", json.dumps(cfg.dataset_args), "--limit", "16",
+            "--judge", cfg.judge.model_dump_json() if cfg.judge else "",
+            "--work-dir", str(tmp_path), "--no-timestamp", "--no-progress",
+        ]  # fmt: skip
+        cache = tmp_path / "judge" / "cache.jsonl"
+        proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ})
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and proc.poll() is None:
+                if cache.exists() and cache.read_bytes().count(b"\n") >= 3:
+                    break
+                time.sleep(0.01)
+            assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        journaled = sum(1 for line in cache.read_bytes().split(b"\n")[:-1] if line.strip())
+        assert 3 <= journaled < 16
+        sent_before = judge.stats()["requests_total"]
+        report = run_task(cfg.model_copy(update={"use_cache": str(tmp_path)}), show_progress=False)["gsm8k"]
+        sent_after = judge.stats()["requests_total"] - sent_before
+        repeated = sum(count - 1 for count in judge.stats()["prompt_counts"].values() if count > 1)
+    assert report.counts.scored == 16 and report.score == 1.0
+    assert report.judge is not None
+    # every verdict journaled before the kill is reused (its review, or the cached reply when the kill
+    # fell between the two); only the rest is asked, again only for the at most `concurrency`
+    # requests that were in flight when the process died
+    assert report.judge.cached <= journaled
+    assert report.judge.requests == sent_after == 16 - journaled
+    assert repeated <= 2
+
+
+def test_a_panel_of_judges_reports_agreement_and_repeats_vote(model_server: ServerHandle, tmp_path: Path) -> None:
+    golds = gsm8k_golds(10)
+    disputed = set(golds[:4])
+    strict = [grading_rule(g, reply="B") for g in disputed] + [Rule(regex=r"\[Reference Answer\]", reply="A")]
+    lenient = [Rule(regex=r"\[Reference Answer\]", reply="A")]
+    with (
+        run_server_in_thread(ServerConfig(rules=strict, models=["strict"])) as first,
+        run_server_in_thread(ServerConfig(rules=lenient, models=["lenient"])) as second,
+    ):
+        cfg = TaskConfig(
+            model="mock-model",
+            api_url=model_server.url,
+            datasets=["gsm8k"],
+            dataset_args={"gsm8k": {"local_path": str(shared_data("gsm8k")), "few_shot_num": 0}},
+            limit=10,
+            work_dir=str(tmp_path),
+            no_timestamp=True,
+            judge={
+                "strategy": "llm",
+                "models": [
+                    {"model_id": "strict", "api_url": first.url, "generation_config": {"retries": 0}},
+                    {"model_id": "lenient", "api_url": second.url, "generation_config": {"retries": 0}},
+                ],
+                "aggregation": "mean",
+            },
+        )
+        report = run_task(cfg, show_progress=False)["gsm8k"]
+    n_disputed = sum(g in disputed for g in golds)
+    assert report.judge is not None and report.judge.judges == ["strict", "lenient"]
+    assert report.judge.agreement == pytest.approx(1 - n_disputed / 10)
+    # labels combine by majority; a 1-1 split goes to the first judge's verdict (config order)
+    assert report.score == pytest.approx(1 - n_disputed / 10)
+    rows = reviews(tmp_path)
+    split = [r for r in rows if r["score"]["details"]["judge"]["judges_agree"] is False]
+    assert len(split) == n_disputed
+    assert all(len(r["score"]["details"]["judge"]["votes"]) == 2 for r in rows)
+
+
+def test_a_hung_judge_times_out_and_excludes_instead_of_stalling_the_run(
+    model_server: ServerHandle, tmp_path: Path
+) -> None:
+    golds = gsm8k_golds(6)
+    hung = golds[0]
+    rules = [grading_rule(hung, reply="A", fault="hang"), Rule(regex=r"\[Reference Answer\]", reply="A")]
+    with run_server_in_thread(ServerConfig(rules=rules, models=["judge-model"])) as judge:
+        cfg = config(model_server, judge, tmp_path, strategy="llm", limit=6)
+        assert cfg.judge is not None
+        slow = JudgeModelConfig.model_validate(
+            {
+                "model_id": "judge-model",
+                "api_url": judge.url,
+                "generation_config": {"timeout": 0.5, "retries": 1, "retry_interval": 0.01},
+            }
+        )
+        cfg = cfg.model_copy(update={"judge": cfg.judge.model_copy(update={"models": [slow]})})
+        report = run_task(cfg, show_progress=False)["gsm8k"]
+        hits = judge.stats()["rule_hits"][0]
+    n_hung = golds.count(hung)
+    assert report.counts.excluded_reasons == {"judge_transport_error": n_hung}
+    assert hits == 2 * n_hung  # the first attempt and its one retry
+    assert report.counts.scored == 6 - n_hung and report.score == 1.0

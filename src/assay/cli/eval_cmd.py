@@ -48,10 +48,23 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     r.add_argument("--dry-run", action="store_true", default=None, help="check config and data, then stop")
     r.add_argument("--no-progress", action="store_true", help="no progress bar")
     r.add_argument("--eval-backend", help="only 'Native' (EvalScope compatibility)")
-    r.add_argument("--judge", help="LLM-judge settings as JSON (accepted; judging is not built yet)")
-    r.add_argument("--judge-strategy", help="[deprecated] use --judge")
-    r.add_argument("--judge-model-args", help="[deprecated] use --judge")
-    r.add_argument("--judge-worker-num", type=int, help="[deprecated] ignored")
+    j = p.add_argument_group("LLM judge (docs/judges.md)")
+    j.add_argument(
+        "--judge",
+        help='judge settings as JSON: {"strategy": ..., "models": [{"model_id", "api_url", ...}], "contract": {...}}',
+    )
+    j.add_argument(
+        "--judge-strategy",
+        choices=["auto", "rule", "llm", "llm_recall"],
+        help="auto: judge only judge benchmarks; rule; llm: judge every benchmark; llm_recall: judge what the rule "
+        "scores wrong",
+    )
+    j.add_argument(
+        "--judge-model-args",
+        help="the judge as JSON or k=v: model_id, api_url, api_key, eval_type, generation_config, system_prompt, "
+        "prompt_template, score_type, score_pattern, score_mapping",
+    )
+    j.add_argument("--judge-worker-num", type=int, help="judge requests in flight (default 16)")
     p.set_defaults(func=run)
 
 
