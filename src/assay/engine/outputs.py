@@ -131,4 +131,6 @@ def _judge_report(config: TaskConfig, usage: JudgeUsage | None) -> JudgeReport:
         prompt_tokens=usage.prompt_tokens,
         completion_tokens=usage.completion_tokens,
         mean_latency_s=usage.latency_s / usage.requests if usage.requests else 0.0,
+        wall_s=usage.wall_s,
+        requests_per_s=usage.requests / usage.wall_s if usage.wall_s > 0 else 0.0,
     )

@@ -26,6 +26,7 @@ import asyncio
 import contextvars
 import hashlib
 import statistics
+import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -62,8 +63,19 @@ class JudgeUsage:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     latency_s: float = 0.0
+    #: perf_counter of the first judge request sent and of the last reply received (None: none sent).
+    first_start: float | None = None
+    last_end: float | None = None
+
+    @property
+    def wall_s(self) -> float:
+        """Seconds from the first judge request to the last reply."""
+        if self.first_start is None or self.last_end is None:
+            return 0.0
+        return self.last_end - self.first_start
 
     def add_reply(self, output: ModelOutput) -> None:
+        self.last_end = time.perf_counter()
         self.requests += 1
         self.latency_s += output.latency_s
         if output.usage is not None:
@@ -273,6 +285,8 @@ class Judge:
             if self._semaphore is None:
                 self._semaphore = asyncio.Semaphore(self.config.workers)
             async with self._semaphore:
+                if usage is not None and usage.first_start is None:
+                    usage.first_start = time.perf_counter()
                 output = await member.api.generate(messages, member.config.generation_config)
             if usage is not None:
                 usage.add_reply(output)

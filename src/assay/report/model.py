@@ -123,6 +123,8 @@ class JudgeReport(BaseModel):
     prompt_tokens: int = 0
     completion_tokens: int = 0
     mean_latency_s: float = 0.0
+    wall_s: float = Field(0.0, description="From the first judge request to the last reply of this benchmark.")
+    requests_per_s: float = Field(0.0, description="Judge requests per second of judging wall time.")
     agreement: float | None = Field(
         None, description="Share of samples on which every judge of a panel gave the same verdict."
     )
