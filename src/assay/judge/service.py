@@ -38,6 +38,7 @@ import orjson
 from assay.engine.journal import Journal
 from assay.judge.config import JudgeConfig, JudgeContract, JudgeModelConfig
 from assay.models import ModelAPI, get_model_api
+from assay.models._api import canonical_eval_type
 from assay.types import ChatMessage, ModelOutput, messages_json
 
 #: The judge cache journal, relative to the run's output folder.
@@ -162,7 +163,7 @@ class Judge:
     def __post_init__(self) -> None:
         self.contract = self.config.resolved_contract()
         for model in self.config.resolved_models():
-            factory = get_model_api(model.eval_type)
+            factory = get_model_api(canonical_eval_type(model.eval_type))
             api = factory(
                 model=model.model_id or "",
                 api_url=model.api_url,
