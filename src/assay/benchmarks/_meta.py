@@ -88,6 +88,10 @@ class BenchmarkMeta(BaseModel):
         default=None,
         description="Local file or folder that replaces the hub (set from dataset_args or --dataset-dir).",
     )
+    dataset_dir_names: list[str] = Field(
+        default_factory=list,
+        description="Folders under --dataset-dir tried after `<name>/` (arena_hard_v2 reads the arena_hard checkout).",
+    )
     local_layout: str = Field(
         default="",
         description="The local files this benchmark reads, in words (shown in errors and benchmark-info).",

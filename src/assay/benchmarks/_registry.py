@@ -285,8 +285,11 @@ def _data_location(
     local copy, another dataset id or ModelScope unless the user gives one.
     """
     location: dict[str, Any] = {}
-    if "local_path" not in updates and dataset_dir is not None and (Path(dataset_dir) / meta.name).exists():
-        location["local_path"] = str(Path(dataset_dir) / meta.name)
+    if "local_path" not in updates and dataset_dir is not None:
+        folders = [Path(dataset_dir) / name for name in (meta.name, *meta.dataset_dir_names)]
+        found = next((folder for folder in folders if folder.exists()), None)
+        if found is not None:
+            location["local_path"] = str(found)
     is_local = "local_path" in updates or "local_path" in location
     if hub == "local" and not is_local:
         raise UserError(
