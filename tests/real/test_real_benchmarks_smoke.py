@@ -13,6 +13,7 @@ A benchmark registered without an entry in ``SMOKE_CASES`` fails here, so new be
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import shutil
@@ -25,9 +26,12 @@ import pytest
 
 from assay import TaskConfig, run_task
 from assay.config import safe_filename
+from assay.mock_server import ServerConfig, ServerHandle, run_server_in_thread
+from assay.report.model import Report
 from tests.benchmarks import fixtures
 from tests.benchmarks.helpers import builtin_benchmarks
 from tests.conftest import shared_data
+from tests.judge import test_simple_qa as simple_qa
 from tests.real.transformers_server import TransformersServer
 
 pytestmark = [pytest.mark.real_model, pytest.mark.slow]
@@ -46,6 +50,12 @@ class SmokeCase:
     """The benchmark's ``dataset_args``, given an empty scratch folder to write records into."""
     items: dict[str, int]
     """Subset name -> number of items evaluated (``LIMIT``, or fewer where the data has fewer)."""
+    judge_reply: str | None = None
+    """For a judged benchmark: what the test server playing the judge always answers, in the
+    benchmark's verdict format (the real model's answers are what this test is about; a real judge
+    is exercised in test_real_judge.py)."""
+    score_range: tuple[float, float] = (0.0, 1.0)
+    """Where the benchmark's scores lie (MT-Bench rates 1 to 10)."""
 
 
 def _upto_limit(records: int) -> int:
@@ -80,6 +90,32 @@ SMOKE_CASES: dict[str, SmokeCase] = {
     # Only the 2023 problems are in shared data.
     "amc": SmokeCase(_shared("aime", subset_list=["amc23"]), {"amc23": LIMIT}),
     "arc": SmokeCase(_shared("arc"), {"ARC-Easy": LIMIT, "ARC-Challenge": LIMIT}),
+    # Judged benchmarks: the test server plays the judge with a fixed verdict.
+    "alpaca_eval": SmokeCase(_shared("alpaca_eval"), {"default": LIMIT}, judge_reply="m"),
+    "arena_hard": SmokeCase(_shared("arena_hard"), {"default": LIMIT}, judge_reply="My final verdict: [[A=B]]"),
+    "arena_hard_v2": SmokeCase(
+        _shared("arena_hard", subset_list=["hard_prompt"]), {"hard_prompt": LIMIT}, judge_reply="[[B>A]]"
+    ),
+    "mt_bench": SmokeCase(
+        _shared("mt_bench", subset_list=["writing"]),
+        {"writing": LIMIT},
+        judge_reply="Rating: [[6]]",
+        score_range=(1, 10),
+    ),
+    # The hand-written records of tests/judge/test_simple_qa.py (no SimpleQA data is shared).
+    "simple_qa": SmokeCase(
+        lambda scratch: {"local_path": str(simple_qa.write_simple_qa(scratch / "sqa", simple_qa.SIMPLE_QA_ROWS))},
+        {"default": LIMIT},
+        judge_reply="A",
+    ),
+    "chinese_simpleqa": SmokeCase(
+        lambda scratch: {
+            "local_path": str(simple_qa.write_chinese(scratch / "csqa", simple_qa.CHINESE_ROWS)),
+            "subset_list": ["中华文化"],
+        },
+        {"中华文化": 3},
+        judge_reply="A",
+    ),
     # One multiple-choice and one free-form task, those with the shortest 3-shot prompts.
     "bbh": SmokeCase(
         _shared("bbh", subset_list=["date_understanding", "sports_understanding"]),
@@ -156,6 +192,19 @@ def test_benchmark_runs_through_a_real_model(benchmark: str, request: pytest.Fix
     dataset_args = case.dataset_args(scratch)
     # Requested only now, so that a missing smoke case fails even where the real stack is absent.
     server: TransformersServer = request.getfixturevalue("real_server")
+    judge_server = (
+        run_server_in_thread(ServerConfig(default_reply=case.judge_reply, models=["judge"]))
+        if case.judge_reply is not None
+        else contextlib.nullcontext(None)
+    )
+    with judge_server as judge:
+        report = _run(benchmark, server, dataset_args, tmp_path, judge)
+    _check_outputs(benchmark, case, tmp_path, report)
+
+
+def _run(
+    benchmark: str, server: TransformersServer, dataset_args: dict[str, Any], tmp_path: Path, judge: ServerHandle | None
+) -> Report:
     config = TaskConfig(
         model=server.model_name,
         model_id=MODEL_ID,
@@ -167,9 +216,12 @@ def test_benchmark_runs_through_a_real_model(benchmark: str, request: pytest.Fix
         generation_config={"max_tokens": MAX_TOKENS, "temperature": 0.0, "timeout": 300, "stream": True},
         work_dir=str(tmp_path / "out"),
         no_timestamp=True,
+        judge={"models": [{"model_id": "judge", "api_url": judge.url}]} if judge is not None else None,
     )
-    report = run_task(config, show_progress=False)[benchmark]
+    return run_task(config, show_progress=False)[benchmark]
 
+
+def _check_outputs(benchmark: str, case: SmokeCase, tmp_path: Path, report: Report) -> None:
     out = tmp_path / "out"
     for subset, items in case.items.items():
         name = f"{benchmark}_{safe_filename(subset)}.jsonl"
@@ -191,6 +243,7 @@ def test_benchmark_runs_through_a_real_model(benchmark: str, request: pytest.Fix
     assert report.metrics, f"{counts.scored} items scored but the report has no metrics (score {report.score})"
     subsets = {s.name for c in report.metrics[0].categories for s in c.subsets}
     assert subsets <= set(case.items)
-    assert not math.isnan(report.score) and 0.0 <= report.score <= 1.0
+    low, high = case.score_range
+    assert not math.isnan(report.score) and low <= report.score <= high
     for metric in report.metrics:
-        assert not math.isnan(metric.score) and 0.0 <= metric.score <= 1.0, metric.name
+        assert not math.isnan(metric.score) and low <= metric.score <= high, metric.name

@@ -84,6 +84,7 @@ async def _conversation(model: ModelAPI, sample: Sample, config: GenerateConfig)
     prompt = completion = attempts = 0
     latency = 0.0
     ttft: float | None = None
+    cut = False
     last = ModelOutput()
     for message in sample.input:
         history.append(message)
@@ -100,10 +101,12 @@ async def _conversation(model: ModelAPI, sample: Sample, config: GenerateConfig)
         if last.error is not None:
             return last.model_copy(update={"turns": answers, "latency_s": latency, "attempts": attempts})
         answers.append(last.text)
+        cut = cut or last.finish_reason == "length"
         history.append(ChatMessage(role="assistant", content=last.text))
     return last.model_copy(
         update={
             "turns": answers,
+            "finish_reason": "length" if cut else last.finish_reason,  # any turn cut marks the sample truncated
             "latency_s": latency,
             "ttft_s": ttft,
             "attempts": attempts,
