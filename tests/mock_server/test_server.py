@@ -525,6 +525,30 @@ def test_arrival_is_stamped_per_request_even_when_a_body_arrives_late(tmp_path: 
     assert first["arrival_ns"] < second_sent_ns
 
 
+def test_a_models_request_leaves_no_arrival_stamp_for_the_next_request(tmp_path: Path) -> None:
+    """GET /v1/models on a keep-alive connection must not start the next request's latency clock."""
+    import json as _json
+    import socket
+
+    record = tmp_path / "trace.jsonl"
+    body = _json.dumps({"model": "m", "messages": [{"role": "user", "content": "hi"}]}).encode()
+    chat_request = (
+        f"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
+    with (
+        run_server_in_thread(ServerConfig(record_path=record)) as srv,
+        socket.create_connection(("127.0.0.1", srv.port)) as sock,
+    ):
+        sock.sendall(b"GET /v1/models HTTP/1.1\r\nHost: x\r\n\r\n")
+        _read_one_response(sock)
+        chat_sent_ns = time.perf_counter_ns()
+        sock.sendall(chat_request)
+        _read_one_response(sock)
+    [trace] = (_json.loads(line) for line in record.read_text().splitlines())
+    assert trace["arrival_ns"] >= chat_sent_ns
+
+
 def _read_one_response(sock: Any) -> None:
     data = b""
     while b"\r\n\r\n" not in data:

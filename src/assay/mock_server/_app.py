@@ -187,7 +187,14 @@ class MockServer:
     async def _dispatch(self, request: web.BaseRequest) -> web.StreamResponse:
         handler = self._routes.get((request.method, request.path))
         if handler is not None:
-            return await handler(request)
+            try:
+                return await handler(request)
+            finally:
+                # Any request leaves its arrival stamp on the connection (only generation requests
+                # take it); clear it, or the next request on this keep-alive connection would be
+                # timed from this one's arrival and answered early.
+                if isinstance(request.protocol, StampingRequestHandler):
+                    request.protocol.arrival_ns = 0
         known_path = any(path == request.path for _, path in self._routes)
         message = f"no route for {request.method} {request.path}"
         return _json(error_body(message, "invalid_request_error"), 405 if known_path else 404)
