@@ -23,7 +23,7 @@ import pytest
 from assay import TaskConfig, run_task
 from assay.benchmarks import build_adapter
 from assay.benchmarks.alpaca_eval import parse_best_model
-from assay.judge.pairwise_stats import length_controlled_win_rate
+from assay.judge.winrate import length_controlled_win_rate
 from assay.mock_server import Rule, ServerConfig, ServerHandle, run_server_in_thread
 from assay.report.model import Report
 from tests.conftest import SHARED_DATA, shared_data

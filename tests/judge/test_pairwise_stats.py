@@ -15,15 +15,8 @@ import numpy as np
 import pytest
 import statsmodels.api as sm
 
-from assay.judge.pairwise_stats import (
-    VERDICTS,
-    PairJudgment,
-    StyleFeatures,
-    arena_result,
-    length_controlled_win_rate,
-    style_features,
-    win_rate,
-)
+from assay.judge.pairwise_stats import VERDICTS, PairJudgment, StyleFeatures, arena_result, style_features
+from assay.judge.winrate import length_controlled_win_rate, win_rate
 
 # --- Arena-Hard simulation -------------------------------------------------------------------------
 
@@ -365,6 +358,9 @@ def test_length_controlled_edge_cases() -> None:
 
 
 def test_importing_the_module_does_not_load_sklearn_or_scipy() -> None:
-    code = "import sys, assay.judge.pairwise_stats; print(sorted(m for m in ('sklearn', 'scipy') if m in sys.modules))"
+    code = (
+        "import sys, assay.judge.pairwise_stats, assay.judge.winrate; "
+        "print(sorted(m for m in ('sklearn', 'scipy') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

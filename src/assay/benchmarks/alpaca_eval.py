@@ -36,7 +36,7 @@
   the report, each subset and the benchmark, the corpus metrics ``win_rate`` (the headline: mean
   preference, standard error as AlpacaEval's ``get_winrate``) and ``length_controlled_win_rate``
   (AlpacaEval 2.0's GLM without its instruction-difficulty term, lengths in characters of the
-  answer the judge saw and of the reference), both from :mod:`assay.judge.pairwise_stats`, which
+  answer the judge saw and of the reference), both from :mod:`assay.judge.winrate`, which
   states every difference from upstream. Rates are fractions, not percent. ``mean_win_rate`` (the
   per-sample mean, EvalScope's report key) equals ``win_rate`` when every sample has one repeat.
 """
@@ -56,9 +56,9 @@ from assay.benchmarks._base import DataSpec, LocalFile, bundled_text
 from assay.benchmarks._meta import BenchmarkExample, BenchmarkMeta
 from assay.benchmarks._qa import QuestionAnswerAdapter
 from assay.benchmarks._registry import register_benchmark
-from assay.judge.pairwise_stats import length_controlled_win_rate, win_rate
 from assay.judge.scorers import JudgedScorer
 from assay.judge.service import JudgeVerdict
+from assay.judge.winrate import length_controlled_win_rate, win_rate
 from assay.report.build import Estimate
 from assay.scoring.filters import strip_reasoning
 from assay.scoring.scorer import register_scorer

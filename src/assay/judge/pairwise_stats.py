@@ -1,4 +1,4 @@
-"""Statistics of pairwise LLM-judge benchmarks: Arena-Hard scores and AlpacaEval (length-controlled) win rates.
+"""Statistics of pairwise LLM-judge benchmarks: Arena-Hard's Bradley-Terry score with its interval.
 
 Pure functions over verdicts that a judge already gave; nothing here calls a model. The maths follow
 the upstream repositories, cited per function, and every place we differ is stated where it happens:
@@ -7,7 +7,8 @@ the upstream repositories, cited per function, and every place we differ is stat
   ``get_battles_from_row``, ``compute_mle_elo``, ``get_bootstrap_result``, ``predict_win_rate``.
 * Arena-Hard v2.0 ``show_result.py`` (``load_judgments``, ``print_leaderboard_with_style_features``),
   ``utils/math_utils.py`` and ``utils/add_markdown_info.py`` for style control.
-* AlpacaEval ``src/alpaca_eval/metrics/winrate.py``, ``metrics/helpers.py`` and ``metrics/glm_winrate.py``.
+
+AlpacaEval's win rates are in :mod:`assay.judge.winrate`.
 
 All rates are fractions in [0, 1], never percent. scikit-learn is imported inside the fitting helper,
 so importing this module costs only numpy.
@@ -28,8 +29,6 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from assay.scoring.stats import mean_and_stderr
-
 __all__ = [
     "BASE",
     "INIT_RATING",
@@ -37,14 +36,12 @@ __all__ = [
     "STRONG_VERDICT_WEIGHT",
     "VERDICTS",
     "ArenaResult",
-    "LengthControlled",
     "PairJudgment",
     "StyleFeatures",
-    "WinRate",
     "arena_result",
-    "length_controlled_win_rate",
+    "fit_logistic",
+    "logistic",
     "style_features",
-    "win_rate",
 ]
 
 #: Elo scale of Bradley-Terry ratings, as upstream ``compute_mle_elo``: a 400-point gap is 10:1 odds.
@@ -353,12 +350,12 @@ def _fit_rating_difference(
     # Upstream duplicates every battle; a tie is a model win in the first copy and a loss in the second.
     x = np.vstack([design, design])
     y = np.concatenate([outcomes >= 0.5, outcomes == 1.0]).astype(np.float64)
-    coef = _fit_logistic(x, y, None)
+    coef = fit_logistic(x, y, None)
     coefficients[used] = coef[1:]
     return SCALE * float(coef[0]), coefficients
 
 
-def _fit_logistic(
+def fit_logistic(
     x: NDArray[np.float64], y: NDArray[np.float64], weights: NDArray[np.float64] | None
 ) -> NDArray[np.float64]:
     """Unpenalized logistic regression without intercept, tol 1e-8, as upstream ``compute_mle_elo``.
@@ -378,10 +375,10 @@ def _fit_logistic(
 
 def _win_rate_from_rating_difference(difference: float) -> float:
     """Upstream ``predict_win_rate``: ``1 / (1 + BASE ** (-difference / SCALE))``, stable for any float."""
-    return _logistic(difference * math.log(BASE) / SCALE)
+    return logistic(difference * math.log(BASE) / SCALE)
 
 
-def _logistic(x: float) -> float:
+def logistic(x: float) -> float:
     if x >= 0:
         return 1.0 / (1.0 + math.exp(-x))
     z = math.exp(x)
@@ -406,165 +403,3 @@ def _linear_quantile(sorted_values: NDArray[np.float64], q: float) -> float:
     if math.isinf(a) or math.isinf(b):
         return a if math.isinf(a) else b
     return a + fraction * (b - a)
-
-
-@dataclass(frozen=True)
-class WinRate:
-    """AlpacaEval's win rate (``metrics/winrate.py`` ``get_winrate``) over samples with a preference."""
-
-    win_rate: float
-    """Mean preference for the model, in [0, 1]; a tie counts 0.5."""
-    stderr: float
-    """Standard error of that mean, ``s / sqrt(n)`` with the n - 1 sample std (pandas ``sem``)."""
-    n: int
-    """Samples with a preference."""
-    n_wins: int
-    """Samples with preference above 0.5."""
-    n_losses: int
-    """Samples with preference below 0.5 (upstream ``n_wins_base``)."""
-    n_draws: int
-    """Samples with preference exactly 0.5."""
-    discrete_win_rate: float
-    """``(n_wins + n_draws / 2) / n``: the win rate with each preference rounded to a win, tie or loss."""
-
-
-@dataclass(frozen=True)
-class LengthControlled:
-    """AlpacaEval 2.0's length-controlled win rate, for one model without the leaderboard's tables."""
-
-    lc_win_rate: float
-    """The GLM's predicted win rate with the length term at 0, in [0, 1]."""
-    n: int
-    """Samples with a preference (those the GLM is fitted on)."""
-    length_coef: float
-    """Coefficient of ``tanh((baseline_len - model_len) / std)``; negative means the judge favours the
-    longer output (upstream's sign)."""
-    win_rate: float
-    """The raw win rate of the same samples, for comparison."""
-    length_scale_chars: float
-    """The std (n - 1) of ``baseline_len - model_len`` in characters, over all samples given."""
-    is_extreme_change: bool
-    """Upstream's ``get_is_extreme_changes`` warning: the LC rate moved by more than max(10 points, a
-    quarter of the room) from the raw rate, a sign the GLM may have failed."""
-
-
-def win_rate(preferences: Sequence[float | None]) -> WinRate:
-    """The mean preference for the model and its standard error, as AlpacaEval ``get_winrate``.
-
-    A preference is the probability (or indicator) that the model's output beats the baseline's:
-    1 win, 0 loss, 0.5 tie; AlpacaEval's raw encoding is ours plus 1 (1 baseline, 2 model, 1.5 or 0
-    tie). ``None`` or NaN means no preference and excludes the sample, as upstream drops NaN.
-    Deviations: a value outside [0, 1] raises instead of being dropped with a log line; one sample
-    has stderr 0.0, not NaN (as :func:`assay.scoring.stats.mean_and_stderr`).
-
-    Raises:
-        ValueError: a preference outside [0, 1], or no sample with a preference.
-
-    Example:
-        >>> result = win_rate([1.0, 0.0, 0.5, 1.0, None])
-        >>> result.win_rate, result.n, result.n_draws
-        (0.625, 4, 1)
-    """
-    included = _included_preferences(preferences)
-    mean, stderr = mean_and_stderr(included.tolist())
-    wins, losses = int((included > 0.5).sum()), int((included < 0.5).sum())
-    draws = len(included) - wins - losses
-    return WinRate(
-        win_rate=mean,
-        stderr=stderr,
-        n=len(included),
-        n_wins=wins,
-        n_losses=losses,
-        n_draws=draws,
-        discrete_win_rate=(wins + draws / 2) / len(included),
-    )
-
-
-def length_controlled_win_rate(
-    preferences: Sequence[float | None], model_lengths: Sequence[int], baseline_lengths: Sequence[int]
-) -> LengthControlled:
-    """AlpacaEval 2.0's length-controlled win rate (``glm_winrate.py`` ``get_length_controlled_winrate``).
-
-    Lengths are characters, as upstream's ``output.str.len()``. The GLM predicts the preference from
-    ``tanh(delta / std(delta))`` with ``delta = baseline_len - model_len`` (upstream's
-    ``std_delta_len``, std with n - 1 over every sample given, including those without a preference,
-    as upstream computes it before dropping them) plus a constant column for the model's strength; the
-    soft preferences are fitted as upstream does, each sample twice, labelled 1 with weight ``p`` and
-    0 with weight ``1 - p``. The LC win rate is the prediction with the length term at 0.
-
-    Deviations, against ``GLM_INFO["length_controlled_v1"]``: upstream's formula also has an
-    ``instruction_difficulty`` term, a per-instruction table fitted across the leaderboard's models,
-    and regularizes towards the baseline with the leaderboard's "gamed" baselines' annotations
-    (``df_gamed.csv``, lambda 0.2); both are downloads tied to AlpacaEval's 805 instructions and
-    judge, so we fit ``GLM_INFO["length_controlled_minimal"]``'s formula, which omits both. Upstream
-    fits that with ``LogisticRegressionCV`` (L1, liblinear, C chosen by 5-fold grouped CV on log
-    loss); we fit the unpenalized maximum-likelihood GLM (the same likelihood with ``C = inf``), which
-    is deterministic and checkable against any GLM library. (On one simulated run of 805 samples, an
-    emulation of upstream's CV chose C = 1292 from its grid and the two LC rates agreed to 1e-5; in
-    that run a strong penalty, C <= 0.006, would have shrunk upstream's rate to exactly 0.5.)
-    Upstream's ``lc_standard_error`` is the spread of per-sample predictions, which is 0 without the
-    instruction term, so we report none.
-
-    Edge cases: every preference 1 (or 0) has no MLE, and gives its limit, an LC rate of 1.0 (0.0)
-    with ``length_coef`` 0.0. If every sample has the same length difference there is nothing to
-    fit the length term on: when that difference is 0 the LC rate is the raw win rate, else it
-    raises, since the length effect cannot be separated from the model's strength.
-
-    Raises:
-        ValueError: mismatched sequence lengths, a preference outside [0, 1], no sample with a
-            preference, or a length difference that is the same nonzero value for every sample.
-    """
-    if not len(preferences) == len(model_lengths) == len(baseline_lengths):
-        raise ValueError(
-            f"{len(preferences)} preferences, {len(model_lengths)} model lengths and "
-            f"{len(baseline_lengths)} baseline lengths: they must match"
-        )
-    raw = win_rate(preferences)
-    delta = np.asarray(baseline_lengths, dtype=np.float64) - np.asarray(model_lengths, dtype=np.float64)
-    scale = float(np.std(delta, ddof=1)) if len(delta) > 1 else 0.0
-    if scale == 0.0 and delta.any():
-        raise ValueError(
-            "the length difference is the same for every sample, so the length effect cannot be "
-            "separated from the model's strength"
-        )
-    has_preference = np.array([p is not None and not math.isnan(p) for p in preferences], dtype=bool)
-    p = _included_preferences(preferences)
-    length_coef, lc = 0.0, raw.win_rate
-    if np.all(p == p[0]) and p[0] in (0.0, 1.0):
-        lc = float(p[0])
-    elif scale > 0.0:
-        length_term = np.tanh(delta[has_preference] / scale)
-        design = np.column_stack([length_term, np.ones(len(p))])
-        x = np.vstack([design, design])
-        y = np.concatenate([np.ones(len(p)), np.zeros(len(p))])
-        coef = _fit_logistic(x, y, np.concatenate([p, 1.0 - p]))
-        length_coef, lc = float(coef[0]), _logistic(float(coef[1]))
-    return LengthControlled(
-        lc_win_rate=lc,
-        n=raw.n,
-        length_coef=length_coef,
-        win_rate=raw.win_rate,
-        length_scale_chars=scale,
-        is_extreme_change=_is_extreme_change(raw.win_rate, lc),
-    )
-
-
-def _included_preferences(preferences: Sequence[float | None]) -> NDArray[np.float64]:
-    """The preferences that are not ``None``/NaN, checked to lie in [0, 1]."""
-    included = []
-    for i, p in enumerate(preferences):
-        if p is None or math.isnan(p):
-            continue
-        if not 0.0 <= p <= 1.0:
-            raise ValueError(f"preference {i} is {p}; a preference is the model's win probability in [0, 1]")
-        included.append(float(p))
-    if not included:
-        raise ValueError(f"no judged samples: none of the {len(preferences)} samples has a preference")
-    return np.array(included, dtype=np.float64)
-
-
-def _is_extreme_change(before: float, after: float) -> bool:
-    """Upstream ``get_is_extreme_changes`` (abs_diff=10 points, rel_diff=4), on fractions."""
-    too_small = after < min(before - before / 4, before - 0.10)
-    too_large = after > max(before + (1.0 - before) / 4, before + 0.10)
-    return too_small or too_large
