@@ -3,7 +3,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup demo demo-mock test test-fast lint real-deps clean
+.PHONY: setup demo demo-mock test test-fast lint real-deps system-deps clean
 
 $(BIN)/assay: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -25,7 +25,12 @@ demo-mock: setup
 real-deps: setup
 	PYTHON=$(BIN)/python bash scripts/install_real_model_deps.sh
 
-test: setup real-deps
+# Debian packages the tests use: bubblewrap, the code sandbox (its tests skip, saying so, without it).
+system-deps:
+	@command -v bwrap >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq bubblewrap) \
+		|| echo "make: could not install bubblewrap (needs root and apt); the sandbox tests will be skipped"
+
+test: setup real-deps system-deps
 	$(BIN)/python -m pytest -q
 
 test-fast: setup

@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 
 from assay.errors import UserError, did_you_mean
 from assay.judge.config import JudgeConfig, judge_from_legacy
+from assay.sandbox import SandboxConfig
 from assay.types import GenerateConfig
 
 
@@ -78,6 +79,9 @@ class TaskConfig(BaseModel):
     judge_strategy: str | None = Field(None, description="Deprecated: use judge.strategy.")
     judge_model_args: dict[str, Any] | None = Field(None, description="Deprecated: use judge.models / judge.contract.")
     judge_worker_num: int | None = Field(None, ge=1, description="Deprecated: use judge.concurrency.")
+    sandbox: SandboxConfig | None = Field(
+        None, description="How model-written code runs: {engine: bwrap | none, ...} (docs/code.md)."
+    )
     analysis_report: bool = Field(False, description="Accepted for compatibility; unused.")
     collect_perf: bool = Field(True, description="Record per-request latency and tokens (always on).")
     enable_progress_tracker: bool = Field(False, description="Accepted for compatibility; unused.")
@@ -105,7 +109,7 @@ class TaskConfig(BaseModel):
     def _parse_generation_config(cls, value: Any) -> Any:
         return parse_dict_arg(value, "generation_config") if isinstance(value, str) else value
 
-    @field_validator("judge", "judge_model_args", mode="before")
+    @field_validator("judge", "judge_model_args", "sandbox", mode="before")
     @classmethod
     def _parse_judge_dicts(cls, value: Any) -> Any:
         return parse_dict_arg(value, "judge option") if isinstance(value, str) else value

@@ -42,6 +42,7 @@ from assay.judge.service import JUDGE_CACHE, Judge, JudgeUsage, current_usage
 from assay.models import ModelAPI, get_model_api
 from assay.models._api import backend_defaults, infer_eval_type
 from assay.report.model import Report, Timing
+from assay.sandbox import Sandbox, build_sandbox
 from assay.scoring.context import ScoringContext
 from assay.scoring.scorer import score_output
 from assay.types import ModelOutput, SampleStatus, Score, messages_json
@@ -120,6 +121,7 @@ async def run_task_async(config: TaskConfig, work_dir: Path, *, show_progress: b
         if any(s.tools for subset in plan.subsets.values() for s in subset.samples):
             check_support(model, plan.request_kind, benchmark=plan.name, tools=True)
     judge = _build_judge(config, work_dir, plans)
+    sandbox = _build_sandbox(config, plans)  # a missing bwrap is reported before any request
     save_config(config, work_dir)
     try:
         await model.check()
@@ -128,6 +130,7 @@ async def run_task_async(config: TaskConfig, work_dir: Path, *, show_progress: b
         run_start = time.perf_counter()
         async with ScoringContext() as context:
             context.judge = judge
+            context.sandbox = sandbox
             with EvalProgress(plans, enabled=show_progress, repeats=config.repeats) as progress:
                 state = RunState(config, model, context, progress, {p.name: _DatasetStats() for p in plans})
                 state.judge_usage = {p.name: JudgeUsage() for p in plans if p.judged}
@@ -145,6 +148,13 @@ async def run_task_async(config: TaskConfig, work_dir: Path, *, show_progress: b
                 subset.reviews.close()
     timings = {p.name: state.stats[p.name].timing(run_start) for p in plans}
     return write_reports(config, work_dir, plans, timings, state.judge_usage)
+
+
+def _build_sandbox(config: TaskConfig, plans: list[DatasetPlan]) -> Sandbox | None:
+    """The run's code sandbox when a benchmark executes model code."""
+    if not any(getattr(scorer, "uses_sandbox", False) for plan in plans for scorer in plan.scorers):
+        return None
+    return build_sandbox(config.sandbox)
 
 
 def _build_judge(config: TaskConfig, work_dir: Path, plans: list[DatasetPlan]) -> Judge | None:

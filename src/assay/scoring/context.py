@@ -35,6 +35,7 @@ from assay.scoring.pool import TimeLimitedPool, default_workers
 
 if TYPE_CHECKING:
     from assay.judge.service import Judge
+    from assay.sandbox import Sandbox
 
 R = TypeVar("R")
 
@@ -73,9 +74,8 @@ class ScoringContext:
         self.cache: dict[str, Any] = {}
         #: The LLM judge of this run (set by the engine when a benchmark is judged), else None.
         self.judge: Judge | None = None
-        #: The code-execution sandbox of this run (set by the engine for code benchmarks), else None;
-        #: its type is defined with the sandbox, which may reuse :class:`TimeLimitedPool`.
-        self.sandbox: object | None = None
+        #: The code-execution sandbox of this run (set by the engine for code benchmarks), else None.
+        self.sandbox: Sandbox | None = None
         self._threads: concurrent.futures.ThreadPoolExecutor | None = None
         self._closed = False
 

@@ -1,0 +1,243 @@
+"""Run untrusted model-written Python in a fresh ``bwrap`` namespace, as an unprivileged uid, with limits.
+
+Each execution gets, in this order of defence:
+
+1. **Namespaces** (``bwrap``): new network (only an isolated, down loopback), pid, ipc, uts and
+   cgroup namespaces; a new session; ``--die-with-parent``. The file system is a read-only view of
+   ``/usr`` (and the ``/bin``, ``/lib`` ... links into it), a fresh ``/proc`` and ``/dev``, a
+   ``tmpfs`` ``/tmp`` and one private temp dir (``/sandbox``, the working directory) as the only
+   writable places. Home, ``/etc``, the outputs and the project checkout are not there at all; the
+   environment is cleared, so no API key can be read.
+2. **An unprivileged uid** (``setpriv``): the program runs as a uid of its own per pool slot, with
+   no capabilities and ``no_new_privs``; so ``RLIMIT_NPROC`` binds (it does not bind root) and two
+   concurrent executions never share a process budget.
+3. **Limits** (``prlimit``): address space, CPU seconds, processes, file size, open files.
+4. **A wall-clock timeout** that kills the whole process group; as the program is inside its own pid
+   namespace, every process it started (a background child, a fork bomb) dies with it.
+
+Not done: a pids/memory cgroup (``RLIMIT_AS`` and ``RLIMIT_NPROC`` stand in; docs/code.md says what
+that leaves open). ``bwrap`` must run as root or with unprivileged user namespaces; as root (this
+project's CI) no user namespace is needed and the uid drop is a real host uid.
+
+Example:
+    >>> import asyncio
+    >>> sandbox = BwrapSandbox(workers=1)  # doctest: +SKIP
+    >>> asyncio.run(sandbox.run("assert 1 + 1 == 2", timeout_s=5)).outcome  # doctest: +SKIP
+    <Outcome.PASSED: 'passed'>
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import re
+import shutil
+import signal
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from assay.errors import UserError
+from assay.sandbox.types import TAIL_CHARS, ExecResult, Outcome
+
+#: First uid of the pool's slots (slot i runs as ``BASE_UID + i``); far from real accounts.
+BASE_UID = 61000
+#: The interpreter inside the sandbox: the system's, readable by any uid (a venv under /root is not).
+DEFAULT_PYTHON = "/usr/bin/python3"
+#: Top-level paths bound read-only (when they exist); symlinks (merged /usr) are recreated as links.
+_SYSTEM_PATHS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+#: Files of /etc the interpreter benefits from (the dynamic linker's cache); nothing secret.
+_ETC_FILES = ("/etc/ld.so.cache",)
+_EXCEPTION_LINE = re.compile(r"^(?:[\w.]+\.)?(\w+(?:Error|Exception|Exit|Interrupt|Warning)|\w+)(?::|$)")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits of one execution (``prlimit``)."""
+
+    address_space_mb: int = 2048
+    """RLIMIT_AS: allocations beyond it fail with MemoryError."""
+    processes: int = 64
+    """RLIMIT_NPROC of the slot's uid: a fork bomb stops here."""
+    file_size_mb: int = 64
+    """RLIMIT_FSIZE: no file the program writes grows beyond it."""
+    open_files: int = 64
+    """RLIMIT_NOFILE."""
+
+
+class BwrapSandbox:
+    """A pool of ``workers`` isolated execution slots (see the module docstring).
+
+    Args:
+        workers: Executions at once; default: the usable cores.
+        limits: Resource limits of each execution.
+        python: Interpreter run inside (must be readable by an unprivileged uid).
+
+    Raises:
+        UserError: ``bwrap`` (Debian/Ubuntu package ``bubblewrap``), ``setpriv`` or ``prlimit``
+            (``util-linux``) is missing, or the interpreter does not exist.
+    """
+
+    def __init__(self, *, workers: int | None = None, limits: Limits | None = None, python: str = DEFAULT_PYTHON):
+        self.bwrap = shutil.which("bwrap")
+        if self.bwrap is None:
+            raise UserError(
+                "code benchmarks run model code in a bubblewrap sandbox, but `bwrap` is not installed: "
+                "apt-get install bubblewrap (or pass sandbox engine 'none' to run it UNSAFELY without isolation)"
+            )
+        for tool in ("setpriv", "prlimit"):
+            if not Path(f"/usr/bin/{tool}").exists():
+                raise UserError(f"the code sandbox needs /usr/bin/{tool}: apt-get install util-linux")
+        if not Path(python).exists():
+            raise UserError(f"the code sandbox runs {python}, which does not exist: install python3, or set its path")
+        self.python = python
+        self.limits = limits or Limits()
+        self.workers = workers or max(1, len(os.sched_getaffinity(0)))
+        self._slots: asyncio.Queue[int] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def _slot_queue(self) -> asyncio.Queue[int]:
+        loop = asyncio.get_running_loop()
+        if self._slots is None or self._loop is not loop:
+            self._loop = loop
+            self._slots = asyncio.Queue()
+            for slot in range(self.workers):
+                self._slots.put_nowait(slot)
+        return self._slots
+
+    async def run(self, program: str, *, timeout_s: float, stdin: str | None = None) -> ExecResult:
+        """Execute ``program`` (Python source) in a fresh sandbox; never raises for what the program does."""
+        slots = self._slot_queue()
+        slot = await slots.get()
+        try:
+            return await self._run_in_slot(slot, program, timeout_s, stdin)
+        finally:
+            slots.put_nowait(slot)
+
+    async def _run_in_slot(self, slot: int, program: str, timeout_s: float, stdin: str | None) -> ExecResult:
+        uid = BASE_UID + slot
+        workdir = Path(tempfile.mkdtemp(prefix="assay-sandbox-"))
+        try:
+            (workdir / "main.py").write_text(program, encoding="utf-8")
+            os.chown(workdir, uid, uid)
+            os.chown(workdir / "main.py", uid, uid)
+            command = self._command(workdir, uid, timeout_s)
+            start = time.perf_counter()
+            proc = await asyncio.create_subprocess_exec(
+                *command,
+                stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                start_new_session=True,
+            )
+            timed_out = False
+            try:
+                out, err = await asyncio.wait_for(
+                    proc.communicate(stdin.encode() if stdin is not None else None), timeout_s
+                )
+            except asyncio.TimeoutError:
+                timed_out = True
+                _kill_group(proc.pid)
+                out, err = await proc.communicate()
+            except BaseException:
+                _kill_group(proc.pid)
+                raise
+            wall = time.perf_counter() - start
+            return classify(proc.returncode, out, err, wall, timed_out=timed_out)
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    def _command(self, workdir: Path, uid: int, timeout_s: float) -> list[str]:
+        assert self.bwrap is not None
+        args = [
+            self.bwrap,
+            "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
+            "--die-with-parent", "--new-session",
+            "--clearenv",
+            "--setenv", "PATH", "/usr/bin:/bin",
+            "--setenv", "HOME", "/sandbox",
+            "--setenv", "PYTHONDONTWRITEBYTECODE", "1",
+            "--setenv", "PYTHONIOENCODING", "utf-8",
+            "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
+        ]  # fmt: skip
+        for path in _SYSTEM_PATHS:
+            if os.path.islink(path):
+                args += ["--symlink", os.readlink(path), path]
+            elif os.path.isdir(path):
+                args += ["--ro-bind", path, path]
+        for path in _ETC_FILES:
+            if os.path.exists(path):
+                args += ["--ro-bind", path, path]
+        args += ["--bind", str(workdir), "/sandbox", "--chdir", "/sandbox"]
+        limits = self.limits
+        cpu_s = max(1, int(timeout_s) + 1)
+        args += [
+            "/usr/bin/prlimit",
+            f"--as={limits.address_space_mb * 1024 * 1024}",
+            f"--cpu={cpu_s}",
+            f"--nproc={limits.processes}",
+            f"--fsize={limits.file_size_mb * 1024 * 1024}",
+            f"--nofile={limits.open_files}",
+            "--",
+            "/usr/bin/setpriv",
+            f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
+            "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs",
+            "--",
+            self.python, "-I", "-B", "main.py",
+        ]  # fmt: skip
+        return args
+
+
+def _kill_group(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, signal.SIGKILL)
+
+
+def classify(returncode: int | None, out: bytes, err: bytes, wall_s: float, *, timed_out: bool) -> ExecResult:
+    """The outcome of one execution from its exit status and stderr (pure; unit-tested).
+
+    ``bwrap`` reports a child killed by signal N as exit status 128 + N.
+    """
+    stdout = out.decode("utf-8", "replace")[-TAIL_CHARS:]
+    stderr = err.decode("utf-8", "replace")[-TAIL_CHARS:]
+
+    def result(outcome: Outcome, exception: str | None = None) -> ExecResult:
+        return ExecResult(outcome, None if timed_out else returncode, wall_s, exception, stdout, stderr)
+
+    if timed_out:
+        return result(Outcome.TIMEOUT)
+    if returncode == 0:
+        return result(Outcome.PASSED)
+    signum = -returncode if returncode is not None and returncode < 0 else (returncode or 0) - 128
+    if signum in (signal.SIGXCPU, signal.SIGKILL) and "MemoryError" not in stderr:
+        return result(Outcome.TIMEOUT if signum == signal.SIGXCPU else Outcome.KILLED)
+    if signum > 0 and returncode is not None and (returncode < 0 or returncode > 128) and not stderr.strip():
+        return result(Outcome.KILLED, signal.Signals(signum).name if signum in signal.valid_signals() else None)
+    exception = last_exception(stderr)
+    if exception == "AssertionError":
+        return result(Outcome.FAILED, exception)
+    if exception in {"SyntaxError", "IndentationError", "TabError"}:
+        return result(Outcome.SYNTAX_ERROR, exception)
+    if exception == "MemoryError":
+        return result(Outcome.MEMORY, exception)
+    return result(Outcome.ERROR, exception)
+
+
+def last_exception(stderr: str) -> str | None:
+    """The type name of the exception a Python traceback in ``stderr`` ends with (None: no traceback).
+
+    Example:
+        >>> last_exception('Traceback (most recent call last):\\n  File "x", line 1\\nZeroDivisionError: by zero')
+        'ZeroDivisionError'
+    """
+    if "Traceback (most recent call last)" not in stderr and "Error" not in stderr:
+        return None
+    for line in reversed(stderr.strip().splitlines()):
+        if line.startswith((" ", "\t")) or not line.strip():
+            continue
+        match = _EXCEPTION_LINE.match(line.strip())
+        if match:
+            return match.group(1)
+    return None
