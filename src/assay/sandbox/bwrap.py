@@ -11,7 +11,9 @@ Each execution gets, in this order of defence:
 2. **An unprivileged uid** (``setpriv``): the program runs as a uid of its own per pool slot, with
    no capabilities and ``no_new_privs``; so ``RLIMIT_NPROC`` binds (it does not bind root) and two
    concurrent executions never share a process budget.
-3. **Limits** (``prlimit``): address space, CPU seconds, processes, file size, open files.
+3. **Limits** (``setrlimit`` in the forked child before ``bwrap`` runs, inherited by everything
+   below it, as ``prlimit`` would set them): address space, CPU seconds, processes, file size,
+   open files.
 4. **A wall-clock timeout** that kills the whole process group; as the program is inside its own pid
    namespace, every process it started (a background child, a fork bomb) dies with it.
 
@@ -30,8 +32,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 import re
+import resource
 import shutil
 import signal
 import tempfile
@@ -87,9 +91,8 @@ class BwrapSandbox:
                 "code benchmarks run model code in a bubblewrap sandbox, but `bwrap` is not installed: "
                 "apt-get install bubblewrap (or pass sandbox engine 'none' to run it UNSAFELY without isolation)"
             )
-        for tool in ("setpriv", "prlimit"):
-            if not Path(f"/usr/bin/{tool}").exists():
-                raise UserError(f"the code sandbox needs /usr/bin/{tool}: apt-get install util-linux")
+        if not Path("/usr/bin/setpriv").exists():
+            raise UserError("the code sandbox needs /usr/bin/setpriv: apt-get install util-linux")
         if not Path(python).exists():
             raise UserError(f"the code sandbox runs {python}, which does not exist: install python3, or set its path")
         self.python = python
@@ -131,6 +134,7 @@ class BwrapSandbox:
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
                 start_new_session=True,
+                preexec_fn=functools.partial(_set_limits, self.limits, timeout_s),
             )
             timed_out = False
             try:
@@ -171,23 +175,31 @@ class BwrapSandbox:
             if os.path.exists(path):
                 args += ["--ro-bind", path, path]
         args += ["--bind", str(workdir), "/sandbox", "--chdir", "/sandbox"]
-        limits = self.limits
-        cpu_s = max(1, int(timeout_s) + 1)
         args += [
-            "/usr/bin/prlimit",
-            f"--as={limits.address_space_mb * 1024 * 1024}",
-            f"--cpu={cpu_s}",
-            f"--nproc={limits.processes}",
-            f"--fsize={limits.file_size_mb * 1024 * 1024}",
-            f"--nofile={limits.open_files}",
-            "--",
             "/usr/bin/setpriv",
             f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
             "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs",
             "--",
-            self.python, "-I", "-B", "main.py",
+            # -I: isolated (no user site, no PYTHON* variables); -S: no site module (the program
+            # gets the standard library only, and starts ~2 ms sooner); -B: write no .pyc.
+            self.python, "-I", "-S", "-B", "main.py",
         ]  # fmt: skip
         return args
+
+
+def _set_limits(limits: Limits, timeout_s: float) -> None:
+    """In the forked child, before ``bwrap`` is executed: the limits everything below it inherits.
+
+    The same limits ``prlimit`` would set, without the extra exec. ``RLIMIT_NPROC`` does not bind
+    root (``bwrap`` itself); it binds the slot uid ``setpriv`` switches to.
+    """
+    mb = 1024 * 1024
+    cpu_s = max(1, int(timeout_s) + 1)
+    resource.setrlimit(resource.RLIMIT_AS, (limits.address_space_mb * mb,) * 2)
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu_s, cpu_s))
+    resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes,) * 2)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_size_mb * mb,) * 2)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (limits.open_files,) * 2)
 
 
 def _kill_group(pid: int) -> None:
