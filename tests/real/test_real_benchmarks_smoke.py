@@ -90,6 +90,10 @@ SMOKE_CASES: dict[str, SmokeCase] = {
     # Only the 2023 problems are in shared data.
     "amc": SmokeCase(_shared("aime", subset_list=["amc23"]), {"amc23": LIMIT}),
     "arc": SmokeCase(_shared("arc"), {"ARC-Easy": LIMIT, "ARC-Challenge": LIMIT}),
+    # Code benchmarks: the real model's code runs in the sandbox (bubblewrap; CI installs it).
+    "humaneval": SmokeCase(_shared("humaneval"), {"openai_humaneval": LIMIT}),
+    # The shared copy is the sanitized release file; the default 'full' subset comes from the hub.
+    "mbpp": SmokeCase(_shared("mbpp", subset_list=["sanitized"]), {"sanitized": LIMIT}),
     # Judged benchmarks: the test server plays the judge with a fixed verdict.
     "alpaca_eval": SmokeCase(_shared("alpaca_eval"), {"default": LIMIT}, judge_reply="m"),
     "arena_hard": SmokeCase(_shared("arena_hard"), {"default": LIMIT}, judge_reply="My final verdict: [[A=B]]"),

@@ -138,6 +138,7 @@ _SCORERS: Registry[ScorerFactory] = Registry(
         "alpaca_pairwise": "assay.benchmarks.alpaca_eval",
         "mt_bench_rating": "assay.benchmarks.mt_bench",
         "simpleqa_grade": "assay.benchmarks._simple_qa",
+        "code_exec": "assay.scoring.scorers.code",
     },
 )
 
