@@ -66,6 +66,9 @@ def test_humaneval_pass_at_1_is_exactly_the_fraction_answered_correctly(tmp_path
     ]
     outcomes = {r["score"]["details"]["execution"]["outcome"] for r in reviews if r["score"]["value"]["acc"] == 0}
     assert outcomes <= {"failed", "error"}  # a None return fails an assertion or breaks a comparison
+    counted = report.counts.execution_outcomes
+    assert counted is not None and counted["passed"] == len(right)
+    assert sum(counted.values()) == 164
 
 
 def test_sanitized_mbpp_pass_at_1_is_exactly_the_fraction_answered_correctly(tmp_path: Path) -> None:
@@ -73,8 +76,8 @@ def test_sanitized_mbpp_pass_at_1_is_exactly_the_fraction_answered_correctly(tmp
     problems = [p for p in json.loads((folder / "sanitized-mbpp.json").read_text()) if 11 <= p["task_id"] <= 510]
     right = {p["task_id"] for i, p in enumerate(problems) if i % 4 != 0}
     rules = [
-        Rule(
-            contains=p["prompt"].strip(),
+        Rule(  # the prompt quotes the tests, and task texts repeat (71 and 141 are both "sort a list")
+            contains=p["prompt"].strip() + " Your code should pass these tests:\n\n" + p["test_list"][0],
             reply=_fenced(p["code"] if p["task_id"] in right else "def broken(:\n    pass"),
         )
         for p in problems
@@ -82,3 +85,4 @@ def test_sanitized_mbpp_pass_at_1_is_exactly_the_fraction_answered_correctly(tmp
     report = _run(tmp_path, "mbpp", rules, {"local_path": str(folder), "subset_list": ["sanitized"]})
     assert report.counts.scored == len(problems) == 257
     assert report.score == pytest.approx(len(right) / len(problems), abs=1e-12)
+    assert report.counts.execution_outcomes == {"passed": len(right), "syntax_error": len(problems) - len(right)}

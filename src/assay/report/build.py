@@ -77,6 +77,7 @@ def build_report(
     counts = Counts()
     excluded_reasons: Counter[str] = Counter()
     error_reasons: Counter[str] = Counter()
+    executions: Counter[str] = Counter()
     # subset -> sample id -> (repeat -> score dict) of scored repeats
     scored: dict[str, dict[str, dict[int, Mapping[str, Any]]]] = defaultdict(lambda: defaultdict(dict))
     for review in reviews:
@@ -92,11 +93,18 @@ def build_report(
             error_reasons[_short_reason(score.get("reason"))] += 1
             continue
         counts.scored += 1
+        execution = (score.get("details") or {}).get("execution")
+        if isinstance(execution, Mapping):
+            outcome = str(execution.get("outcome"))
+            if outcome == "error" and execution.get("exception"):
+                outcome = f"error: {execution['exception']}"
+            executions[outcome] += 1
         counts.extraction_failures += score.get("extracted") is None
         counts.truncated += bool(score.get("truncated"))
         scored[review["subset"]][review["sample_id"]][int(review["repeat"])] = score
     counts.excluded_reasons = dict(excluded_reasons)
     counts.error_reasons = dict(error_reasons)
+    counts.execution_outcomes = dict(executions.most_common()) if executions else None
 
     per_subset = {s: _per_sample_metrics(scored.get(s, {}), metric_list, aggregation) for s in subsets}
     metric_names = _metric_names(per_subset)

@@ -65,6 +65,8 @@ def print_reports(reports: Sequence[Report], console: Console | None = None) -> 
         )
         for reason, n in {**c.excluded_reasons, **c.error_reasons}.items():
             console.print(f"  {n} × {reason}")
+        if c.execution_outcomes:
+            console.print("  executions: " + ", ".join(f"{n} {outcome}" for outcome, n in c.execution_outcomes.items()))
         if r.judge is not None:
             j = r.judge
             console.print(

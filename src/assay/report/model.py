@@ -81,8 +81,10 @@ class MetricScore(_OptionalFields):
     method: str | None = Field(None, description="How a corpus metric is computed, in a few words.")
 
 
-class Counts(BaseModel):
+class Counts(_OptionalFields):
     """How every (sample, repeat) ended; nothing is hidden inside a mean."""
+
+    _omit_when_none: ClassVar[frozenset[str]] = frozenset({"execution_outcomes"})
 
     total: int = 0
     scored: int = 0
@@ -92,6 +94,11 @@ class Counts(BaseModel):
     truncated: int = Field(0, description="Answers cut by max_tokens or left inside an open <think> block.")
     excluded_reasons: dict[str, int] = Field(default_factory=dict)
     error_reasons: dict[str, int] = Field(default_factory=dict)
+    execution_outcomes: dict[str, int] | None = Field(
+        None,
+        description="Code benchmarks: how the executed programs ended (passed, failed, error: NameError, "
+        "syntax_error, timeout, memory_limit, killed), counted over scored samples.",
+    )
 
     @property
     def extraction_failure_rate(self) -> float:
