@@ -40,6 +40,7 @@ import shutil
 import signal
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -127,29 +128,8 @@ class BwrapSandbox:
             os.chown(workdir, uid, uid)
             os.chown(workdir / "main.py", uid, uid)
             command = self._command(workdir, uid, timeout_s)
-            start = time.perf_counter()
-            proc = await asyncio.create_subprocess_exec(
-                *command,
-                stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE,
-                start_new_session=True,
-                preexec_fn=functools.partial(_set_limits, self.limits, timeout_s),
-            )
-            timed_out = False
-            try:
-                out, err = await asyncio.wait_for(
-                    proc.communicate(stdin.encode() if stdin is not None else None), timeout_s
-                )
-            except asyncio.TimeoutError:
-                timed_out = True
-                _kill_group(proc.pid)
-                out, err = await proc.communicate()
-            except BaseException:
-                _kill_group(proc.pid)
-                raise
-            wall = time.perf_counter() - start
-            return classify(proc.returncode, out, err, wall, timed_out=timed_out)
+            limits = functools.partial(_set_limits, self.limits, timeout_s)
+            return await execute(command, stdin=stdin, timeout_s=timeout_s, preexec_fn=limits)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
 
@@ -185,6 +165,38 @@ class BwrapSandbox:
             self.python, "-I", "-S", "-B", "main.py",
         ]  # fmt: skip
         return args
+
+
+async def execute(
+    argv: list[str],
+    *,
+    stdin: str | None,
+    timeout_s: float,
+    cwd: Path | None = None,
+    preexec_fn: Callable[[], None] | None = None,
+) -> ExecResult:
+    """Run ``argv`` in its own session, kill the whole group at ``timeout_s``, classify the end."""
+    start = time.perf_counter()
+    proc = await asyncio.create_subprocess_exec(
+        *argv,
+        cwd=cwd,
+        stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        start_new_session=True,
+        preexec_fn=preexec_fn,
+    )
+    timed_out = False
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(stdin.encode() if stdin is not None else None), timeout_s)
+    except asyncio.TimeoutError:
+        timed_out = True
+        _kill_group(proc.pid)
+        out, err = await proc.communicate()
+    except BaseException:
+        _kill_group(proc.pid)
+        raise
+    return classify(proc.returncode, out, err, time.perf_counter() - start, timed_out=timed_out)
 
 
 def _set_limits(limits: Limits, timeout_s: float) -> None:

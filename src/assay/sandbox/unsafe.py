@@ -10,12 +10,10 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import signal
 import tempfile
-import time
 from pathlib import Path
 
-from assay.sandbox.bwrap import classify
+from assay.sandbox.bwrap import execute
 from assay.sandbox.types import ExecResult
 
 
@@ -36,24 +34,7 @@ class UnsafeLocalRunner:
             workdir = Path(tempfile.mkdtemp(prefix="assay-unsafe-"))
             try:
                 (workdir / "main.py").write_text(program, encoding="utf-8")
-                start = time.perf_counter()
-                proc = await asyncio.create_subprocess_exec(
-                    self.python, "-I", "-B", "main.py",
-                    cwd=workdir,
-                    stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
-                    stdout=asyncio.subprocess.PIPE,
-                    stderr=asyncio.subprocess.PIPE,
-                    start_new_session=True,
-                )  # fmt: skip
-                timed_out = False
-                try:
-                    out, err = await asyncio.wait_for(
-                        proc.communicate(stdin.encode() if stdin is not None else None), timeout_s
-                    )
-                except asyncio.TimeoutError:
-                    timed_out = True
-                    os.killpg(proc.pid, signal.SIGKILL)
-                    out, err = await proc.communicate()
-                return classify(proc.returncode, out, err, time.perf_counter() - start, timed_out=timed_out)
+                argv = [self.python, "-I", "-B", "main.py"]
+                return await execute(argv, stdin=stdin, timeout_s=timeout_s, cwd=workdir)
             finally:
                 shutil.rmtree(workdir, ignore_errors=True)
