@@ -281,6 +281,13 @@ class Sample(BaseModel):
     subset: str = "default"
     metadata: dict[str, Any] = Field(default_factory=dict)
 
+    def user_text(self) -> str:
+        """The text a request about this sample is about: a raw prompt, or the last user message's text."""
+        if isinstance(self.input, str):
+            return self.input
+        users = [m for m in self.input if m.role == "user"]
+        return (users[-1] if users else self.input[-1]).text if self.input else ""
+
 
 class RequestKind(str, Enum):
     """What the engine asks a model for one sample; each kind is served by one backend protocol."""

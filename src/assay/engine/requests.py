@@ -50,7 +50,7 @@ async def send(model: ModelAPI, kind: RequestKind, sample: Sample, config: Gener
     if kind is RequestKind.MULTI_TURN:
         return await _conversation(model, sample, config)
     assert isinstance(model, EmbeddingModel)
-    return await model.embed(_text_of(sample), config)
+    return await model.embed(sample.user_text(), config)
 
 
 async def _option_loglikelihoods(model: LoglikelihoodModel, sample: Sample) -> ModelOutput:
@@ -113,11 +113,3 @@ async def _conversation(model: ModelAPI, sample: Sample, config: GenerateConfig)
             "usage": Usage(prompt_tokens=prompt, completion_tokens=completion, total_tokens=prompt + completion),
         }
     )
-
-
-def _text_of(sample: Sample) -> str:
-    """The text to embed: a raw prompt, or the last user message's text."""
-    if isinstance(sample.input, str):
-        return sample.input
-    users = [m for m in sample.input if m.role == "user"]
-    return (users[-1] if users else sample.input[-1]).text

@@ -130,12 +130,7 @@ def fill_template(template: str, *, question: str, gold: str, pred: str) -> str:
 def question_text(sample: Sample) -> str:
     """The question a judge sees: the sample's raw question when the benchmark kept it, else its last user turn."""
     raw = sample.metadata.get("question")
-    if isinstance(raw, str) and raw:
-        return raw
-    if isinstance(sample.input, str):
-        return sample.input
-    users = [m for m in sample.input if m.role == "user"]
-    return users[-1].text if users else ""
+    return raw if isinstance(raw, str) and raw else sample.user_text()
 
 
 def gold_text(sample: Sample) -> str:

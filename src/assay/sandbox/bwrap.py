@@ -99,6 +99,7 @@ class BwrapSandbox:
         self.python = python
         self.limits = limits or Limits()
         self.workers = workers or max(1, len(os.sched_getaffinity(0)))
+        self._system_mounts = _system_mounts()  # looked up once, not per execution
         self._slots: asyncio.Queue[int] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -146,14 +147,7 @@ class BwrapSandbox:
             "--setenv", "PYTHONIOENCODING", "utf-8",
             "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
         ]  # fmt: skip
-        for path in _SYSTEM_PATHS:
-            if os.path.islink(path):
-                args += ["--symlink", os.readlink(path), path]
-            elif os.path.isdir(path):
-                args += ["--ro-bind", path, path]
-        for path in _ETC_FILES:
-            if os.path.exists(path):
-                args += ["--ro-bind", path, path]
+        args += self._system_mounts
         args += ["--bind", str(workdir), "/sandbox", "--chdir", "/sandbox"]
         args += [
             "/usr/bin/setpriv",
@@ -165,6 +159,20 @@ class BwrapSandbox:
             self.python, "-I", "-S", "-B", "main.py",
         ]  # fmt: skip
         return args
+
+
+def _system_mounts() -> list[str]:
+    """``bwrap`` arguments mounting the system read-only: directories bound, merged-/usr links recreated."""
+    args: list[str] = []
+    for path in _SYSTEM_PATHS:
+        if os.path.islink(path):
+            args += ["--symlink", os.readlink(path), path]
+        elif os.path.isdir(path):
+            args += ["--ro-bind", path, path]
+    for path in _ETC_FILES:
+        if os.path.exists(path):
+            args += ["--ro-bind", path, path]
+    return args
 
 
 async def execute(
