@@ -65,6 +65,17 @@ def test_stdin_reaches_the_program_and_stdout_comes_back() -> None:
     assert result.outcome is Outcome.PASSED and result.stdout.strip() == "42"
 
 
+@needs_bwrap
+def test_files_are_written_next_to_the_program_and_bad_names_are_refused() -> None:
+    box = BwrapSandbox(workers=1)
+    program = "import json; data = json.load(open('tests.json')); assert data == [1, 2], data; print(len(data))"
+    result = asyncio.run(box.run(program, timeout_s=3, files={"tests.json": b"[1, 2]"}))
+    assert result.outcome is Outcome.PASSED and result.stdout.strip() == "2"
+    for name in ("../escape.json", "main.py", "a/b"):
+        with pytest.raises(ValueError, match="plain names"):
+            asyncio.run(box.run("pass", timeout_s=3, files={name: b""}))
+
+
 def test_classify_reads_signals_and_tracebacks() -> None:
     assert classify(None, b"", b"", 3.0, timed_out=True).outcome is Outcome.TIMEOUT
     assert classify(128 + 24, b"", b"", 1.0, timed_out=False).outcome is Outcome.TIMEOUT  # SIGXCPU

@@ -2,11 +2,12 @@
 
 ``build_sandbox(config)`` gives the run's sandbox (put in ``ScoringContext.sandbox`` by the engine
 for any benchmark whose scorer has ``uses_sandbox``); both engines answer
-``await sandbox.run(program, timeout_s=..., stdin=...) -> ExecResult``.
+``await sandbox.run(program, timeout_s=..., stdin=..., files=...) -> ExecResult``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -19,8 +20,14 @@ __all__ = ["ExecResult", "Outcome", "Sandbox", "SandboxConfig", "build_sandbox"]
 class Sandbox(Protocol):
     """What code scorers need from the run's sandbox."""
 
-    async def run(self, program: str, *, timeout_s: float, stdin: str | None = None) -> ExecResult:
-        """Execute ``program`` (Python source) and classify how it ended."""
+    async def run(
+        self, program: str, *, timeout_s: float, stdin: str | None = None, files: Mapping[str, bytes] | None = None
+    ) -> ExecResult:
+        """Execute ``program`` (Python source) and classify how it ended.
+
+        ``files`` (name -> content) are written next to the program in its working directory
+        before it starts: test data too large or too structured to paste into the source.
+        """
         ...
 
 

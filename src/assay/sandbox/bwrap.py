@@ -40,7 +40,7 @@ import shutil
 import signal
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -112,22 +112,29 @@ class BwrapSandbox:
                 self._slots.put_nowait(slot)
         return self._slots
 
-    async def run(self, program: str, *, timeout_s: float, stdin: str | None = None) -> ExecResult:
-        """Execute ``program`` (Python source) in a fresh sandbox; never raises for what the program does."""
+    async def run(
+        self, program: str, *, timeout_s: float, stdin: str | None = None, files: Mapping[str, bytes] | None = None
+    ) -> ExecResult:
+        """Execute ``program`` (Python source) in a fresh sandbox; never raises for what the program does.
+
+        ``files`` are written into the working directory (``/sandbox``) first, owned by the slot's uid.
+        """
         slots = self._slot_queue()
         slot = await slots.get()
         try:
-            return await self._run_in_slot(slot, program, timeout_s, stdin)
+            return await self._run_in_slot(slot, program, timeout_s, stdin, files or {})
         finally:
             slots.put_nowait(slot)
 
-    async def _run_in_slot(self, slot: int, program: str, timeout_s: float, stdin: str | None) -> ExecResult:
+    async def _run_in_slot(
+        self, slot: int, program: str, timeout_s: float, stdin: str | None, files: Mapping[str, bytes]
+    ) -> ExecResult:
         uid = BASE_UID + slot
         workdir = Path(tempfile.mkdtemp(prefix="assay-sandbox-"))
         try:
-            (workdir / "main.py").write_text(program, encoding="utf-8")
+            for path in write_workdir(workdir, program, files):
+                os.chown(path, uid, uid)
             os.chown(workdir, uid, uid)
-            os.chown(workdir / "main.py", uid, uid)
             command = self._command(workdir, uid, timeout_s)
             limits = functools.partial(_set_limits, self.limits, timeout_s)
             return await execute(command, stdin=stdin, timeout_s=timeout_s, preexec_fn=limits)
@@ -159,6 +166,23 @@ class BwrapSandbox:
             self.python, "-I", "-S", "-B", "main.py",
         ]  # fmt: skip
         return args
+
+
+def write_workdir(workdir: Path, program: str, files: Mapping[str, bytes]) -> list[Path]:
+    """Write ``main.py`` and ``files`` (plain names only) into ``workdir``; return the paths written.
+
+    Raises:
+        ValueError: a file name is not a plain name (a path, ``..``, or ``main.py`` itself).
+    """
+    written = [workdir / "main.py"]
+    written[0].write_text(program, encoding="utf-8")
+    for name, content in files.items():
+        if not name or "/" in name or name in (".", "..", "main.py"):
+            raise ValueError(f"sandbox file names must be plain names other than main.py, got {name!r}")
+        path = workdir / name
+        path.write_bytes(content)
+        written.append(path)
+    return written
 
 
 def _system_mounts() -> list[str]:

@@ -11,9 +11,10 @@ import asyncio
 import os
 import shutil
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
-from assay.sandbox.bwrap import execute
+from assay.sandbox.bwrap import execute, write_workdir
 from assay.sandbox.types import ExecResult
 
 
@@ -26,14 +27,16 @@ class UnsafeLocalRunner:
         self._semaphore: asyncio.Semaphore | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
-    async def run(self, program: str, *, timeout_s: float, stdin: str | None = None) -> ExecResult:
+    async def run(
+        self, program: str, *, timeout_s: float, stdin: str | None = None, files: Mapping[str, bytes] | None = None
+    ) -> ExecResult:
         loop = asyncio.get_running_loop()
         if self._semaphore is None or self._loop is not loop:
             self._semaphore, self._loop = asyncio.Semaphore(self.workers), loop
         async with self._semaphore:
             workdir = Path(tempfile.mkdtemp(prefix="assay-unsafe-"))
             try:
-                (workdir / "main.py").write_text(program, encoding="utf-8")
+                write_workdir(workdir, program, files or {})
                 argv = [self.python, "-I", "-B", "main.py"]
                 return await execute(argv, stdin=stdin, timeout_s=timeout_s, cwd=workdir)
             finally:
