@@ -55,6 +55,13 @@ class TaskConfig(BaseModel):
     dataset_dir: str | None = Field(None, description="Root of local copies: <dataset_dir>/<benchmark>/.")
     dataset_hub: str = Field("huggingface", description="'huggingface' or 'modelscope'.")
     repeats: int = Field(1, ge=1, description="Answers per sample (for pass@k / vote@k).")
+    repeats_as_n: bool = Field(
+        True,
+        description=(
+            "With repeats > 1, ask a server for a sample's repeats as `n` completions of one request "
+            "(one request each where it answers fewer; each completion is journaled on its own)."
+        ),
+    )
     generation_config: GenerateConfig = Field(default_factory=GenerateConfig)
     eval_type: str | None = Field(None, description="Backend: openai_api, mock_llm, llm_ckpt, or a registered one.")
     eval_backend: str = Field("Native", description="Only EvalScope's 'Native' backend exists here.")

@@ -263,6 +263,13 @@ class ModelOutput(BaseModel):
         None, description="Per-option log-likelihoods when a multiple-choice item was scored that way."
     )
     turns: list[str] | None = Field(None, description="The answer to each user turn of a multi-turn request.")
+    choice_index: int | None = Field(
+        None,
+        description=(
+            "Which of the n completions of one request this is (repeats asked as `n`); the request's "
+            "usage and latency are on choice 0, later choices carry no usage of their own."
+        ),
+    )
 
 
 class Sample(BaseModel):

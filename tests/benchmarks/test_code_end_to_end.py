@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import math
 import os
 import shutil
 from pathlib import Path
@@ -86,3 +87,41 @@ def test_sanitized_mbpp_pass_at_1_is_exactly_the_fraction_answered_correctly(tmp
     assert report.counts.scored == len(problems) == 257
     assert report.score == pytest.approx(len(right) / len(problems), abs=1e-12)
     assert report.counts.execution_outcomes == {"passed": len(right), "syntax_error": len(problems) - len(right)}
+
+
+def test_humaneval_pass_at_k_with_repeats_is_the_unbiased_estimate(tmp_path: Path) -> None:
+    """Three completions per problem, ``c`` of them right (c = 0..3 by problem): pass@k exactly as Chen et al."""
+    folder = shared_data("humaneval")
+    with gzip.open(folder / "HumanEval.jsonl.gz", "rt", encoding="utf-8") as fh:
+        problems = [json.loads(line) for line in fh][:40]
+    right_count = {p["task_id"]: i % 4 for i, p in enumerate(problems)}
+    rules = []
+    for p in problems:
+        good = _fenced(p["prompt"] + p["canonical_solution"])
+        bad = _fenced(p["prompt"] + "    raise ValueError('not done')\n")
+        c = right_count[p["task_id"]]
+        rules.append(Rule(contains=p["prompt"].strip(), replies=[good] * c + [bad] * (3 - c) if c else [bad]))
+    with run_server_in_thread(ServerConfig(rules=rules, default_reply="no idea")) as server:
+        config = TaskConfig(
+            model="mock-model",
+            api_url=server.url,
+            datasets=["humaneval"],
+            dataset_args={"humaneval": {"local_path": str(folder)}},
+            limit=40,
+            repeats=3,
+            work_dir=str(tmp_path),
+            no_timestamp=True,
+        )
+        report = run_task(config, show_progress=False)["humaneval"]
+        assert server.stats()["requests_total"] == 40  # the repeats went as n=3
+    assert report.counts.scored == 120
+
+    def pass_at(k: int, c: int, n: int = 3) -> float:
+        return 1.0 if n - c < k else 1.0 - math.comb(n - c, k) / math.comb(n, k)
+
+    scores = {metric.name: metric.score for metric in report.metrics}
+    assert scores["mean_acc"] == pytest.approx(sum(right_count.values()) / 120, abs=1e-12)
+    for k in (1, 2, 3):
+        expected = sum(pass_at(k, c) for c in right_count.values()) / 40
+        assert scores[f"mean_acc_pass@{k}"] == pytest.approx(expected, abs=1e-12), k
+    assert report.counts.execution_outcomes == {"passed": sum(right_count.values()), "error: ValueError": 120 - 60}

@@ -171,7 +171,7 @@ def test_streamed_tool_calls_are_openai_fragments_with_the_arguments_in_pieces(s
 
 
 def test_a_rule_needs_a_reply_or_tool_calls_and_max_tokens_cuts_before_the_calls() -> None:
-    with pytest.raises(ValueError, match="'reply', 'tool_calls'"):
+    with pytest.raises(ValueError, match="'reply', 'replies' or 'tool_calls'"):
         Rule(contains="x")
     assert Rule(contains="x", reply="").reply == ""
     plan = plan_reply("a b c", None, stop=(), max_tokens=2, tool_calls=())

@@ -36,6 +36,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     d.add_argument("--dataset-hub", help="huggingface (default) or modelscope")
     d.add_argument("--limit", type=float, help="samples per subset: a count, or a fraction in (0, 1)")
     d.add_argument("--repeats", type=int, help="answers per sample (pass@k, vote@k)")
+    d.add_argument(
+        "--repeats-as-n",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="ask a sample's repeats as n completions of one request where the server supports it (default on)",
+    )
     d.add_argument("--seed", type=int, help="seed for shuffling and few-shot sampling (default 42)")
     r = p.add_argument_group("run")
     r.add_argument("--eval-batch-size", type=int, help="requests in flight at once (default 8 for APIs)")

@@ -1,8 +1,12 @@
 """The evaluation run: one asyncio loop from samples to reports.
 
-Every (sample, repeat) is a work item. ``eval_batch_size`` worker coroutines pull items from one
-shared iterator and keep that many requests in flight across all benchmarks; each request is sent as
-its benchmark's request kind (:mod:`assay.engine.requests`). Each finished answer is journaled at
+Every (sample, repeat) is a work item. ``eval_batch_size`` worker coroutines pull work from one
+shared queue and keep that many requests in flight across all benchmarks; each request is sent as
+its benchmark's request kind (:mod:`assay.engine.requests`). With ``repeats`` > 1 a sample's pending
+repeats are one unit, asked as ``n`` completions of one request where the backend can
+(:class:`~assay.models.MultiChoiceModel`); whatever the server does not answer that way (it
+ignores ``n``, or refuses it) goes back to the front of the queue as one request per repeat, and
+the run asks one by one from then on. Each finished answer is journaled at
 once and handed to a scoring task, so slow scoring never holds a request slot; scoring waits only
 on the run's :class:`~assay.scoring.context.ScoringContext` (its worker pool and CPU threads), which
 the run opens once and closes once, also on errors and Ctrl-C. Items whose prediction and review are
@@ -16,7 +20,8 @@ import logging
 import sys
 import time
 import traceback
-from collections.abc import Callable, Iterator
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -39,13 +44,13 @@ from assay.engine.requests import check_support, send
 from assay.errors import UserError
 from assay.judge.config import JudgeConfig
 from assay.judge.service import JUDGE_CACHE, Judge, JudgeUsage, current_usage
-from assay.models import ModelAPI, get_model_api
+from assay.models import ModelAPI, MultiChoiceModel, get_model_api
 from assay.models._api import backend_defaults, infer_eval_type
 from assay.report.model import Report, Timing
 from assay.sandbox import Sandbox, build_sandbox
 from assay.scoring.context import ScoringContext
 from assay.scoring.scorer import score_output
-from assay.types import ModelOutput, SampleStatus, Score, messages_json
+from assay.types import ModelOutput, RequestKind, SampleStatus, Score, messages_json
 
 logger = logging.getLogger("assay")
 
@@ -65,6 +70,8 @@ class _DatasetStats:
     completion_tokens: int = 0
 
     def add_output(self, output: ModelOutput) -> None:
+        if output.choice_index:  # a later choice of an `n` request: the request counts with choice 0
+            return
         self.requests += 1
         self.latency_sum += output.latency_s
         if output.ttft_s is not None:
@@ -99,6 +106,8 @@ class RunState:
     stats: dict[str, _DatasetStats] = field(default_factory=dict)
     scoring: set[asyncio.Task[None]] = field(default_factory=set)
     judge_usage: dict[str, JudgeUsage] = field(default_factory=dict)
+    #: Whether repeats are still asked as `n` completions (False once the server ignored or refused it).
+    ask_n: bool = True
 
 
 async def run_task_async(config: TaskConfig, work_dir: Path, *, show_progress: bool = True) -> dict[str, Report]:
@@ -200,8 +209,8 @@ def _reuse_cached(state: RunState, items: list[WorkItem]) -> list[WorkItem]:
 
 async def _run_workers(state: RunState, pending: list[WorkItem]) -> None:
     """Keep ``eval_batch_size`` requests in flight until every pending item is answered."""
-    shared: Iterator[WorkItem] = iter(pending)
-    workers = [asyncio.ensure_future(_worker(state, shared)) for _ in range(state.config.eval_batch_size or 1)]
+    units = _work_units(state, pending)
+    workers = [asyncio.ensure_future(_worker(state, units)) for _ in range(state.config.eval_batch_size or 1)]
     try:
         await asyncio.gather(*workers)
     except BaseException:
@@ -212,16 +221,69 @@ async def _run_workers(state: RunState, pending: list[WorkItem]) -> None:
         raise
 
 
-async def _worker(state: RunState, items: Iterator[WorkItem]) -> None:
-    for item in items:  # one iterator shared by all workers: each item is taken exactly once
-        stats = state.stats[item.dataset.name]
-        if stats.first_start is None:
-            stats.first_start = time.perf_counter()
+def _work_units(state: RunState, pending: list[WorkItem]) -> deque[list[WorkItem]]:
+    """The queue of work: one item each, or a sample's pending repeats together when they can go as ``n``."""
+    config, model = state.config, state.model
+    if config.repeats == 1 or not config.repeats_as_n or not isinstance(model, MultiChoiceModel):
+        state.ask_n = False
+        return deque([item] for item in pending)
+    units: dict[tuple[str, str, str, int], list[WorkItem]] = {}
+    for position, item in enumerate(pending):
+        if item.dataset.request_kind is RequestKind.GENERATE and not item.sample.tools:
+            units.setdefault((item.dataset.name, item.subset.name, item.sample.id, -1), []).append(item)
+        else:
+            units[(item.dataset.name, item.subset.name, item.sample.id, position)] = [item]
+    return deque(units.values())
+
+
+async def _worker(state: RunState, units: deque[list[WorkItem]]) -> None:
+    # One queue shared by all workers on one loop: each unit is taken exactly once.
+    while units:
+        unit = units.popleft()
+        if len(unit) > 1 and state.ask_n:
+            await _ask_repeats(state, unit, units)
+            continue
+        if len(unit) > 1:  # asked one by one now: the others go back to the front for other workers
+            units.extendleft([item] for item in reversed(unit[1:]))
+        item = unit[0]
+        _start_clock(state, item)
         plan = item.dataset
         output = await send(state.model, plan.request_kind, item.sample, plan.generate_config)
-        stats.add_output(output)
-        item.subset.predictions.append(_prediction_record(state.config, item, output))
-        _schedule_scoring(state, item, output)
+        _record_answer(state, item, output)
+
+
+async def _ask_repeats(state: RunState, unit: list[WorkItem], units: deque[list[WorkItem]]) -> None:
+    """Ask a sample's repeats as ``n`` completions of one request; requeue what did not come back."""
+    first = unit[0]
+    _start_clock(state, first)
+    assert isinstance(state.model, MultiChoiceModel)
+    outputs = await state.model.generate_n(first.sample.input, first.dataset.generate_config, len(unit))
+    if outputs[0].error is not None:
+        # A server may refuse `n` (or this request failed for another reason): ask one by one, from now on.
+        if state.ask_n:
+            logger.warning("asking repeats as n=%d failed (%s); asking each on its own", len(unit), outputs[0].error)
+        state.ask_n = False
+        outputs = []
+    elif len(outputs) < len(unit):
+        if state.ask_n:
+            logger.info("the server answered %d of n=%d completions; asking each on its own", len(outputs), len(unit))
+        state.ask_n = False
+    for item, output in zip(unit, outputs, strict=False):
+        _record_answer(state, item, output)
+    units.extendleft([item] for item in reversed(unit[len(outputs) :]))
+
+
+def _start_clock(state: RunState, item: WorkItem) -> None:
+    stats = state.stats[item.dataset.name]
+    if stats.first_start is None:
+        stats.first_start = time.perf_counter()
+
+
+def _record_answer(state: RunState, item: WorkItem, output: ModelOutput) -> None:
+    """Journal one answer at once, then score it in its own task."""
+    state.stats[item.dataset.name].add_output(output)
+    item.subset.predictions.append(_prediction_record(state.config, item, output))
+    _schedule_scoring(state, item, output)
 
 
 def _schedule_scoring(state: RunState, item: WorkItem, output: ModelOutput) -> None:

@@ -248,7 +248,10 @@ class MockServer:
             self._count(str(exc.status), trace)
             return _json(error_body(str(exc), "invalid_request_error", exc.code), exc.status)
         stats.note_prompt(prompt_key(req.question), req if isinstance(req, GenerationRequest) else None)
-        rule, fault = self._choose(req) if isinstance(req, GenerationRequest) else (None, self._faults.draw())
+        if isinstance(req, GenerationRequest):
+            rule, fault, served = self._choose(req)
+        else:
+            rule, fault, served = None, self._faults.draw(), 0
         self._count("ok" if fault is None else fault.value, trace)
         if fault is Fault.RATE_LIMIT:
             retry_s = self.config.retry_after_s
@@ -258,12 +261,13 @@ class MockServer:
         if fault is Fault.HANG:
             return await self._hang(request)
         if isinstance(req, GenerationRequest) and isinstance(endpoint, ApiRoute):
-            return await self._reply(request, endpoint, req, rule, model, start, fault, trace)
+            return await self._reply(request, endpoint, req, rule, served, model, start, fault, trace)
         assert isinstance(req, EmbeddingRequest)  # the only other kind of request
         return await self._send_json(request, EMBEDDINGS.body(req, model), 1, start, fault, trace)
 
-    def _choose(self, req: GenerationRequest) -> tuple[Rule | None, Fault | None]:
-        """The winning rule (counted as a hit) and the fault: the rule's own, else one random draw.
+    def _choose(self, req: GenerationRequest) -> tuple[Rule | None, Fault | None, int]:
+        """The winning rule (counted as a hit), the fault (the rule's own, else one random draw), and
+        how many completions the rule answered before (which of its ``replies`` come next).
 
         Runs without an ``await``, so the hit count and the ``fail_times`` decision it feeds are
         one step on the loop: concurrent requests cannot both take a rule's last failure.
@@ -271,10 +275,15 @@ class MockServer:
         rules = self._rules
         index = rules.match_index(req.question, req.system)
         if index is None:
-            return None, self._faults.draw()
+            return None, self._faults.draw(), 0
         rule = rules.rules[index]
         hit = self._stats.hit_rule(index)
-        return rule, (self._faults.draw() if rule.fault is None else rule.fails_at(hit))
+        fault = self._faults.draw() if rule.fault is None else rule.fails_at(hit)
+        served = self._stats.serve_completions(index, self._choices(req)) if fault is None else 0
+        return rule, fault, served
+
+    def _choices(self, req: GenerationRequest) -> int:
+        return 1 if self.config.ignore_n or req.stream else req.n
 
     async def _reply(
         self,
@@ -282,22 +291,32 @@ class MockServer:
         endpoint: ApiRoute,
         req: GenerationRequest,
         rule: Rule | None,
+        served: int,
         model: str,
         start: float,
         fault: Fault | None,
         trace: Trace | None,
     ) -> web.StreamResponse:
-        """Plan the reply and send it on schedule, truncated or malformed if that fault was drawn."""
+        """Plan the reply and send it on schedule, truncated or malformed if that fault was drawn.
+
+        ``n`` > 1 gets that many choices in a JSON answer (one unless ``ignore_n``); a stream
+        carries one choice, as from servers that do not stream several.
+        """
         self._next_id += 1
         request_id = f"{endpoint.id_prefix}{self._next_id}"
         if trace is not None:
             trace.request_id, trace.stream = request_id, req.stream
-        plan = self._plan(req, rule, endpoint, request_id)
+        plans = [
+            self._plan(req, rule, endpoint, f"{request_id}-{i}" if i else request_id, served + i)
+            for i in range(self._choices(req))
+        ]
+        plan = plans[0]
         prompt_tokens = count_tokens(req.prompt_text)
+        completion_tokens = sum(p.completion_tokens for p in plans)
         usage = {
             "prompt_tokens": prompt_tokens,
-            "completion_tokens": plan.completion_tokens,
-            "total_tokens": prompt_tokens + plan.completion_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
         }
         if req.stream:
             head = endpoint.chunk_head(request_id, model)
@@ -310,8 +329,9 @@ class MockServer:
                 else:
                     frames[-1] += endpoint.trailer(head, plan.finish_reason, usage if req.include_usage else None)
             return await self._send_stream(request, frames, start, fault, trace)
-        body = endpoint.full_body(request_id, model, plan, usage)
-        return await self._send_json(request, body, plan.completion_tokens, start, fault, trace)
+        body = endpoint.full_body(request_id, model, plans, usage)
+        longest = max(p.completion_tokens for p in plans)
+        return await self._send_json(request, body, longest, start, fault, trace)
 
     def _resolve_model(self, requested: str | None) -> str:
         if requested is None:
@@ -320,10 +340,12 @@ class MockServer:
             raise BadRequest(f"The model `{requested}` does not exist.", 404, "model_not_found")
         return requested
 
-    def _plan(self, req: GenerationRequest, rule: Rule | None, endpoint: ApiRoute, request_id: str) -> ReplyPlan:
+    def _plan(
+        self, req: GenerationRequest, rule: Rule | None, endpoint: ApiRoute, request_id: str, served: int = 0
+    ) -> ReplyPlan:
         calls: list[PlannedCall] = []
         if rule is not None:
-            content, reasoning = rule.reply, (rule.reasoning if endpoint.chat else None)
+            content, reasoning = rule.reply_at(served), (rule.reasoning if endpoint.chat else None)
             if endpoint.chat and rule.tool_calls:
                 calls = [
                     PlannedCall(f"call-{request_id}-{i}", call.name, call.arguments)

@@ -47,6 +47,9 @@ class ServerConfig(BaseModel):
         default=False, description="When no rule matches, reply with the last user message / the prompt."
     )
     rules: list[Rule] = Field(default_factory=list, description="Canned replies; the first match wins.")
+    ignore_n: bool = Field(
+        default=False, description="Answer one choice whatever `n` asks, as servers without `n` support do."
+    )
     p_429: float = Field(default=0.0, ge=0, le=1, description="Probability of a 429 per request.")
     p_500: float = Field(default=0.0, ge=0, le=1, description="Probability of a 500 per request.")
     p_hang: float = Field(default=0.0, ge=0, le=1, description="Probability of a silent hang per request.")

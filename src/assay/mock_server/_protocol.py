@@ -15,6 +15,7 @@ import base64
 import binascii
 import hashlib
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -91,6 +92,8 @@ class GenerationRequest:
     tools: list[dict[str, Any]] | None = None
     """The ``tools`` definitions, as sent."""
     tool_choice: Any = None
+    n: int = 1
+    """Completions asked for (OpenAI's ``n``)."""
 
 
 def _content_text(content: Any, images: list[str]) -> str:
@@ -210,6 +213,15 @@ def _max_tokens(body: dict[str, Any]) -> int | None:
     return value
 
 
+def _n(body: dict[str, Any]) -> int:
+    value = body.get("n")
+    if value is None:
+        return 1
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise BadRequest("'n' must be a positive integer")
+    return value
+
+
 def _stop(body: dict[str, Any]) -> tuple[str, ...]:
     stop = body.get("stop")
     if stop is None:
@@ -254,11 +266,17 @@ class ApiRoute:
             images=tuple(images),
             tools=_tools(body) if self.chat else None,
             tool_choice=body.get("tool_choice"),
+            n=_n(body),
         )
 
-    def full_body(self, request_id: str, model: str, plan: ReplyPlan, usage: dict[str, int]) -> bytes:
-        """The non-streaming response document."""
-        choice: dict[str, Any] = {"index": 0}
+    def full_body(self, request_id: str, model: str, plans: Sequence[ReplyPlan], usage: dict[str, int]) -> bytes:
+        """The non-streaming response document: one choice per plan (``n`` of them)."""
+        document = {"id": request_id, "object": self._object, "created": int(time.time()), "model": model}
+        document.update(choices=[self._choice(index, plan) for index, plan in enumerate(plans)], usage=usage)
+        return orjson.dumps(document)
+
+    def _choice(self, index: int, plan: ReplyPlan) -> dict[str, Any]:
+        choice: dict[str, Any] = {"index": index}
         if self.chat:
             message: dict[str, Any] = {"role": "assistant", "content": plan.content}
             if plan.reasoning is not None:
@@ -273,9 +291,7 @@ class ApiRoute:
         else:
             choice["text"] = plan.content
         choice.update(logprobs=None, finish_reason=plan.finish_reason)
-        document = {"id": request_id, "object": self._object, "created": int(time.time()), "model": model}
-        document.update(choices=[choice], usage=usage)
-        return orjson.dumps(document)
+        return choice
 
     def chunk_head(self, request_id: str, model: str) -> bytes:
         """Bytes every SSE chunk of one response starts with, up to and including ``"choices":[``."""

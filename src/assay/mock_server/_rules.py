@@ -125,6 +125,15 @@ class Rule(BaseModel):
     reply: str = Field(
         default="", description="The assistant content sent back when the rule matches (required without tool_calls)."
     )
+    replies: list[str] | None = Field(
+        default=None,
+        min_length=1,
+        description=(
+            "Answers given in turn instead of `reply`, one per completion the rule serves, cycling; the `n`"
+            " completions of one request take consecutive ones, so n=3 in one request or three requests get"
+            " the same three answers."
+        ),
+    )
     reasoning: str | None = Field(
         default=None,
         description="Optional reasoning text, sent before the reply as `reasoning_content`.",
@@ -158,8 +167,10 @@ class Rule(BaseModel):
             raise ValueError("a rule needs exactly one of 'contains' or 'regex', not both")
         if self.contains is None and self.regex is None and self.system_contains is None:
             raise ValueError("a rule needs exactly one of 'contains' or 'regex', or 'system_contains'")
-        if "reply" not in self.model_fields_set and not self.tool_calls:
-            raise ValueError("a rule needs a 'reply', 'tool_calls', or both")
+        if "reply" not in self.model_fields_set and not self.tool_calls and self.replies is None:
+            raise ValueError("a rule needs a 'reply', 'replies' or 'tool_calls'")
+        if self.replies is not None and "reply" in self.model_fields_set:
+            raise ValueError("a rule takes 'reply' or 'replies', not both")
         if self.fail_times is not None and self.fault is None:
             raise ValueError("'fail_times' needs a 'fault' to fail with")
         if self.regex is not None:
@@ -168,6 +179,15 @@ class Rule(BaseModel):
             except re.error as exc:
                 raise ValueError(f"invalid regex {self.regex!r}: {exc}") from exc
         return self
+
+    def reply_at(self, served: int) -> str:
+        """The answer of the rule's ``served``-th completion (0-based): ``replies`` in turn, else ``reply``.
+
+        Example:
+            >>> [Rule(contains="x", replies=["a", "b"]).reply_at(k) for k in range(3)]
+            ['a', 'b', 'a']
+        """
+        return self.reply if self.replies is None else self.replies[served % len(self.replies)]
 
     def fails_at(self, hit: int) -> Fault | None:
         """The fault for this rule's ``hit``-th matching request (0-based), or ``None`` to answer it.

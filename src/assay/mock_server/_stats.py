@@ -34,11 +34,13 @@ class Stats:
 
     def __init__(self, rule_count: int = 0) -> None:
         self.rule_hits = [0] * rule_count
+        self.rule_completions = [0] * rule_count
         self.reset()
 
     def reset(self) -> None:
         """Zero everything, rule hits included (so each rule's ``fail_times`` start over)."""
         self.rule_hits = [0] * len(self.rule_hits)
+        self.rule_completions = [0] * len(self.rule_hits)
         self.requests_total = 0
         self.by_endpoint = {CHAT_PATH: 0, COMPLETIONS_PATH: 0}
         self.by_outcome = dict.fromkeys(OUTCOMES, 0)
@@ -54,11 +56,18 @@ class Stats:
     def restart_rules(self, rule_count: int) -> None:
         """New rules are in force: one zeroed hit counter for each, in their order."""
         self.rule_hits = [0] * rule_count
+        self.rule_completions = [0] * rule_count
 
     def hit_rule(self, index: int) -> int:
         """Count a request matched by rule ``index``; returns how many it had matched before this one."""
         before = self.rule_hits[index]
         self.rule_hits[index] = before + 1
+        return before
+
+    def serve_completions(self, index: int, n: int) -> int:
+        """Count ``n`` completions answered by rule ``index``; returns how many it had answered before."""
+        before = self.rule_completions[index]
+        self.rule_completions[index] = before + n
         return before
 
     def note_prompt(self, key: str, req: GenerationRequest | None) -> None:

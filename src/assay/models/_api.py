@@ -71,6 +71,19 @@ class LoglikelihoodModel(Protocol):
 
 
 @runtime_checkable
+class MultiChoiceModel(Protocol):
+    """A backend that can ask for several completions of one prompt in one request (OpenAI's ``n``).
+
+    The engine asks a sample's repeats this way; a server that answers fewer choices than asked
+    gets the rest asked one by one.
+    """
+
+    async def generate_n(self, input: list[ChatMessage] | str, config: GenerateConfig, n: int) -> list[ModelOutput]:
+        """Up to ``n`` completions in index order (choice 0 carries the request's usage), or one failed output."""
+        ...
+
+
+@runtime_checkable
 class ToolCallingModel(Protocol):
     """A backend whose ``generate`` can offer the model functions to call (``supports_tools = True``)."""
 

@@ -34,9 +34,9 @@ import asyncio
 import logging
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, TypeVar, cast
 
 import aiohttp
 import orjson
@@ -61,11 +61,12 @@ from assay.models.openai_response import (
     embedding_output,
     error_text,
     generation_output,
+    generation_outputs,
     is_retryable_status,
     retry_after_s,
     wait_s,
 )
-from assay.models.openai_stream import OpenAIStreamReader, read_body
+from assay.models.openai_stream import OpenAIReply, OpenAIStreamReader, read_body
 from assay.types import ChatMessage, GenerateConfig, ModelOutput, ToolChoice, ToolInfo
 
 logger = logging.getLogger(__name__)
@@ -81,8 +82,8 @@ _ENDPOINT_SUFFIXES: tuple[tuple[str, ApiKind], ...] = (
 _PROXY_ENV = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
 
 
-#: (body, sent_ns, arrived_ns) -> output, or RetryableError / RejectedError for a failed answer.
-_BodyReader = Callable[[bytes, int, int], ModelOutput]
+#: What one successful attempt gives: one output, or the outputs of every choice (``n`` > 1).
+_Result = TypeVar("_Result", ModelOutput, list[ModelOutput])
 
 
 @register_model_api("openai_api")
@@ -174,20 +175,43 @@ class OpenAIAPI:
                 (images, tools) while this backend sends to completions.
         """
         plan = self._plan_for(config)
+        url, body = self._generation_body(plan, input, tools, tool_choice)
+        data = orjson.dumps(body)
+        return await self._with_retries(config, url, data, plan, _generation_from_body, plan.stream, _read_stream)
+
+    async def generate_n(self, input: list[ChatMessage] | str, config: GenerateConfig, n: int) -> list[ModelOutput]:
+        """``n`` completions of one prompt in one request (OpenAI's ``n``), by ``generate``'s retry rules.
+
+        A server that ignores ``n`` answers fewer choices; the caller asks again for the rest. A
+        failure is one output with ``error`` set. Tools are not offered here (repeats of a tool
+        call are asked one by one).
+        """
+        plan = self._plan_for(config)
+        url, body = self._generation_body(plan, input, None, None)
+        body["n"] = n
+        data = orjson.dumps(body)
+        return await self._with_retries(config, url, data, plan, _choices_from_body, plan.stream, _read_stream_choices)
+
+    def _generation_body(
+        self,
+        plan: RequestPlan,
+        input: list[ChatMessage] | str,
+        tools: Sequence[ToolInfo] | None,
+        tool_choice: ToolChoice | None,
+    ) -> tuple[URL, dict[str, Any]]:
+        """The endpoint and JSON body of one generation request."""
         body = dict(plan.body)
         if isinstance(input, str) or self.api == "completions":
             if tools:
                 raise UserError("tools can only be offered through the chat API; use model_args api=chat")
-            url = self._completions_url
             body["prompt"] = input if isinstance(input, str) else completions_prompt(input)
-        else:
-            url = self._chat_url
-            body["messages"] = chat_messages(input)
-            if tools:
-                body["tools"] = tools_json(tools)
-            if tool_choice is not None:
-                body["tool_choice"] = tool_choice_json(tool_choice)
-        return await self._with_retries(config, url, orjson.dumps(body), plan, _generation_from_body, plan.stream)
+            return self._completions_url, body
+        body["messages"] = chat_messages(input)
+        if tools:
+            body["tools"] = tools_json(tools)
+        if tool_choice is not None:
+            body["tool_choice"] = tool_choice_json(tool_choice)
+        return self._chat_url, body
 
     async def embed(self, text: str, config: GenerateConfig) -> ModelOutput:
         """The embedding of ``text`` from ``<api_url>/embeddings``, with generate's retry and error rules.
@@ -238,27 +262,48 @@ class OpenAIAPI:
     # -- one attempt ------------------------------------------------------------------------------
 
     async def _with_retries(
-        self, config: GenerateConfig, url: URL, data: bytes, plan: RequestPlan, read: _BodyReader, stream: bool = False
-    ) -> ModelOutput:
-        """POST ``data`` until an attempt succeeds, fails for good, or the retries run out."""
+        self,
+        config: GenerateConfig,
+        url: URL,
+        data: bytes,
+        plan: RequestPlan,
+        read: Callable[[bytes, int, int], _Result],
+        stream: bool = False,
+        read_stream: Callable[[aiohttp.ClientResponse, int], Awaitable[_Result]] | None = None,
+    ) -> _Result:
+        """POST ``data`` until an attempt succeeds, fails for good, or the retries run out.
+
+        ``read`` turns a whole body into the result (or raises RetryableError / RejectedError),
+        ``read_stream`` an SSE answer (when ``stream``). A failed call's result is one output with
+        ``error`` set, as a list when ``read`` gives lists.
+        """
         attempts = 0
         while True:
             attempts += 1
             try:
-                output = await self._attempt(url, data, plan, read, stream)
+                result = await self._attempt(url, data, plan, read, stream, read_stream)
             except RetryableError as exc:
                 if attempts > config.retries:
-                    return ModelOutput(error=f"{exc} (gave up after {attempts} attempts)", attempts=attempts)
+                    return _failed(read, f"{exc} (gave up after {attempts} attempts)", attempts)
                 pause_s = wait_s(exc.retry_after_s, attempts, config.retry_interval)
                 logger.debug("openai_api attempt %d failed (%s); retrying in %.2f s", attempts, exc, pause_s)
                 await asyncio.sleep(pause_s)
             except RejectedError as exc:
-                return ModelOutput(error=str(exc), attempts=attempts)
+                return _failed(read, str(exc), attempts)
             else:
-                output.attempts = attempts
-                return output
+                for output in result if isinstance(result, list) else (result,):
+                    output.attempts = attempts
+                return result
 
-    async def _attempt(self, url: URL, data: bytes, plan: RequestPlan, read: _BodyReader, stream: bool) -> ModelOutput:
+    async def _attempt(
+        self,
+        url: URL,
+        data: bytes,
+        plan: RequestPlan,
+        read: Callable[[bytes, int, int], _Result],
+        stream: bool,
+        read_stream: Callable[[aiohttp.ClientResponse, int], Awaitable[_Result]] | None,
+    ) -> _Result:
         session = self._sessions.current() or await self._sessions.get()
         start_ns = time.perf_counter_ns()
         try:
@@ -266,8 +311,8 @@ class OpenAIAPI:
                 if not 200 <= resp.status < 300:
                     await self._raise_for_status(resp)
                 # A server may answer a stream request in one JSON piece; that is read as a body.
-                if stream and resp.content_type != "application/json":
-                    return await _read_stream(resp, start_ns)
+                if stream and read_stream is not None and resp.content_type != "application/json":
+                    return await read_stream(resp, start_ns)
                 raw = await resp.read()
                 return read(raw, start_ns, time.perf_counter_ns())
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
@@ -363,13 +408,33 @@ def _generation_from_body(raw: bytes, start_ns: int, end_ns: int) -> ModelOutput
     return generation_output(read_body(raw, end_ns), start_ns, end_ns, streamed=False)
 
 
-async def _read_stream(resp: aiohttp.ClientResponse, start_ns: int) -> ModelOutput:
+def _choices_from_body(raw: bytes, start_ns: int, end_ns: int) -> list[ModelOutput]:
+    return generation_outputs(read_body(raw, end_ns), start_ns, end_ns, streamed=False)
+
+
+def _failed(read: Callable[[bytes, int, int], _Result], error: str, attempts: int) -> _Result:
+    """A failed call's result in the shape ``read`` gives: one output, or a list of one."""
+    output = ModelOutput(error=error, attempts=attempts)
+    return cast(_Result, [output] if read is _choices_from_body else output)
+
+
+async def _read_reply(resp: aiohttp.ClientResponse) -> OpenAIReply:
     reader = OpenAIStreamReader()
     async for chunk in resp.content.iter_any():
         reader.feed(chunk, time.perf_counter_ns())
         if reader.failure is not None:  # an error event: no need to wait for the rest
             break
-    return generation_output(reader.finish(), start_ns, time.perf_counter_ns(), streamed=True)
+    return reader.finish()
+
+
+async def _read_stream(resp: aiohttp.ClientResponse, start_ns: int) -> ModelOutput:
+    reply = await _read_reply(resp)
+    return generation_output(reply, start_ns, time.perf_counter_ns(), streamed=True)
+
+
+async def _read_stream_choices(resp: aiohttp.ClientResponse, start_ns: int) -> list[ModelOutput]:
+    reply = await _read_reply(resp)
+    return generation_outputs(reply, start_ns, time.perf_counter_ns(), streamed=True)
 
 
 def _split_endpoint(api_url: str) -> tuple[URL, ApiKind | None]:

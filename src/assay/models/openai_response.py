@@ -71,6 +71,29 @@ def generation_output(reply: OpenAIReply, start_ns: int, end_ns: int, streamed: 
     )
 
 
+def generation_outputs(reply: OpenAIReply, start_ns: int, end_ns: int, streamed: bool) -> list[ModelOutput]:
+    """Every choice of a reply asked with ``n`` > 1, in index order, or the failure raised.
+
+    Choice 0 is :func:`generation_output`'s answer and carries the whole request's usage (a server
+    reports tokens per request, not per choice); later choices carry none, so summing usage over
+    the outputs counts each request once.
+    """
+    first = generation_output(reply, start_ns, end_ns, streamed).model_copy(update={"choice_index": 0})
+    indices = set(reply.texts) | set(reply.reasoning) | set(reply.tool_calls) | set(reply.finish_reasons)
+    others = [
+        ModelOutput(
+            text=reply.texts.get(index, ""),
+            reasoning=reply.reasoning.get(index) or None,
+            finish_reason=reply.finish_reasons.get(index),
+            latency_s=first.latency_s,
+            tool_calls=reply.tool_calls.get(index),
+            choice_index=index,
+        )
+        for index in sorted(indices - {0})
+    ]
+    return [first, *others]
+
+
 def embedding_output(dimensions: int | None, raw: bytes, start_ns: int, end_ns: int) -> ModelOutput:
     """The vector of an ``/embeddings`` answer; unreadable answers are retryable, as for generation."""
     try:
