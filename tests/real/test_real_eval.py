@@ -64,3 +64,32 @@ def test_gsm8k_and_arc_items_through_a_real_server(real_server: TransformersServ
         assert report.counts.total == report.counts.scored == 3
         assert 0.0 <= report.score <= 1.0
         assert report.timing.requests == 3 and report.timing.completion_tokens > 0
+
+
+def test_repeats_against_a_server_that_ignores_n_are_each_answered(
+    real_server: TransformersServer, tmp_path: Path
+) -> None:
+    """``transformers serve`` ignores ``n``: the run must notice the single choice and ask the rest alone."""
+    config = TaskConfig(
+        model=real_server.model_name,
+        model_id="smollm2",
+        api_url=real_server.base_url,
+        datasets=["arc"],
+        dataset_args={"arc": {"local_path": str(shared_data("arc")), "subset_list": ["ARC-Challenge"]}},
+        limit=2,
+        repeats=3,
+        eval_batch_size=2,
+        generation_config={"max_tokens": 16, "temperature": 0.0, "timeout": 120},
+        work_dir=str(tmp_path),
+        no_timestamp=True,
+    )
+    report = run_task(config, show_progress=False)["arc"]
+    path = tmp_path / "predictions" / "smollm2" / "arc_ARC-Challenge.jsonl"
+    predictions = [json.loads(line) for line in path.read_text().splitlines()]
+    assert sorted((p["sample_id"], p["repeat"]) for p in predictions) == sorted(
+        (sample, repeat) for sample in {p["sample_id"] for p in predictions} for repeat in range(3)
+    )
+    assert len(predictions) == 6 and all(
+        "error" not in p["output"] and p["output"]["text"].strip() for p in predictions
+    )
+    assert report.counts.scored == 6 and report.timing.requests == 6  # one answer per request: n was ignored
