@@ -43,6 +43,10 @@ class SandboxConfig(BaseModel):
     address_space_mb: int = Field(2048, ge=64, description="Address-space limit of one execution, MiB.")
     processes: int = Field(64, ge=1, description="Process limit of one execution.")
     file_size_mb: int = Field(64, ge=1, description="Largest file one execution may write, MiB.")
+    scratch_mb: int = Field(128, ge=1, description="Size of each writable tmpfs (/tmp, the working dir), MiB.")
+    cgroup: bool = Field(
+        True, description="A pids + memory cgroup per execution slot where the host allows one (docs/code.md)."
+    )
     python: str = Field("/usr/bin/python3", description="Interpreter inside the sandbox (readable by any uid).")
 
 
@@ -65,6 +69,9 @@ def build_sandbox(config: SandboxConfig | None) -> Sandbox:
     from assay.sandbox.bwrap import BwrapSandbox, Limits
 
     limits = Limits(
-        address_space_mb=config.address_space_mb, processes=config.processes, file_size_mb=config.file_size_mb
+        address_space_mb=config.address_space_mb,
+        processes=config.processes,
+        file_size_mb=config.file_size_mb,
+        scratch_mb=config.scratch_mb,
     )
-    return BwrapSandbox(workers=config.workers, limits=limits, python=config.python)
+    return BwrapSandbox(workers=config.workers, limits=limits, python=config.python, cgroup=config.cgroup)

@@ -3,11 +3,15 @@
 Each execution gets, in this order of defence:
 
 1. **Namespaces** (``bwrap``): new network (only an isolated, down loopback), pid, ipc, uts and
-   cgroup namespaces; a new session; ``--die-with-parent``. The file system is a read-only view of
-   ``/usr`` (and the ``/bin``, ``/lib`` ... links into it), a fresh ``/proc`` and ``/dev``, a
-   ``tmpfs`` ``/tmp`` and one private temp dir (``/sandbox``, the working directory) as the only
-   writable places. Home, ``/etc``, the outputs and the project checkout are not there at all; the
-   environment is cleared, so no API key can be read.
+   cgroup namespaces; a new session; ``--die-with-parent``. The program is pid 1 of its namespace
+   (``--as-pid-1``): with bwrap's own reaper there, that reaper outlived bwrap by a moment and was
+   left for the host's init to collect, a zombie charged to the slot's pids cgroup for a second
+   or two, enough to exhaust ``pids.max`` at a hundred executions a second. The file system is a read-only view of
+   ``/usr`` (and the ``/bin``, ``/lib`` ... links into it), a fresh ``/proc`` and ``/dev``, and two
+   size-limited ``tmpfs`` (``/tmp``, and ``/sandbox``, the working directory, where the program
+   and its data files are bound read-only) as the only writable places: nothing the program writes
+   reaches the host's disk. Home, ``/etc``, the outputs and the project checkout are not there at
+   all; the environment is cleared, so no API key can be read.
 2. **An unprivileged uid** (``setpriv``): the program runs as a uid of its own per pool slot, with
    no capabilities and ``no_new_privs``; so ``RLIMIT_NPROC`` binds (it does not bind root) and two
    concurrent executions never share a process budget.
@@ -17,9 +21,12 @@ Each execution gets, in this order of defence:
 4. **A wall-clock timeout** that kills the whole process group; as the program is inside its own pid
    namespace, every process it started (a background child, a fork bomb) dies with it.
 
-Not done: a pids/memory cgroup (``RLIMIT_AS`` and ``RLIMIT_NPROC`` stand in; docs/code.md says what
-that leaves open). ``bwrap`` must run as root or with unprivileged user namespaces; as root (this
-project's CI) no user namespace is needed and the uid drop is a real host uid.
+5. **A pids + memory cgroup** per slot where the host lets us create one
+   (:mod:`assay.sandbox.cgroups`): the execution's processes together, and the files it keeps in
+   its ``tmpfs``, stay under the limits; an OOM kill is reported as ``memory_limit``.
+
+``bwrap`` must run as root or with unprivileged user namespaces; as root (this project's CI) no
+user namespace is needed and the uid drop is a real host uid.
 
 Example:
     >>> import asyncio
@@ -32,6 +39,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import functools
 import os
 import re
@@ -45,6 +53,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assay.errors import UserError
+from assay.sandbox.cgroups import SlotCgroup, create_slot_cgroups
 from assay.sandbox.types import TAIL_CHARS, ExecResult, Outcome
 
 #: First uid of the pool's slots (slot i runs as ``BASE_UID + i``); far from real accounts.
@@ -70,6 +79,8 @@ class Limits:
     """RLIMIT_FSIZE: no file the program writes grows beyond it."""
     open_files: int = 64
     """RLIMIT_NOFILE."""
+    scratch_mb: int = 128
+    """Size of each writable ``tmpfs`` (``/tmp`` and ``/sandbox``): many files cannot fill a disk either."""
 
 
 class BwrapSandbox:
@@ -79,13 +90,22 @@ class BwrapSandbox:
         workers: Executions at once; default: the usable cores.
         limits: Resource limits of each execution.
         python: Interpreter run inside (must be readable by an unprivileged uid).
+        cgroup: Put each slot in a pids + memory cgroup where the host allows (see
+            :attr:`cgroups`); the memory limit is ``limits.address_space_mb``.
 
     Raises:
         UserError: ``bwrap`` (Debian/Ubuntu package ``bubblewrap``), ``setpriv`` or ``prlimit``
             (``util-linux``) is missing, or the interpreter does not exist.
     """
 
-    def __init__(self, *, workers: int | None = None, limits: Limits | None = None, python: str = DEFAULT_PYTHON):
+    def __init__(
+        self,
+        *,
+        workers: int | None = None,
+        limits: Limits | None = None,
+        python: str = DEFAULT_PYTHON,
+        cgroup: bool = True,
+    ):
         self.bwrap = shutil.which("bwrap")
         if self.bwrap is None:
             raise UserError(
@@ -100,6 +120,11 @@ class BwrapSandbox:
         self.limits = limits or Limits()
         self.workers = workers or max(1, len(os.sched_getaffinity(0)))
         self._system_mounts = _system_mounts()  # looked up once, not per execution
+        #: One cgroup per slot, or None where none could be created (then only the rlimits bind).
+        self.cgroups = None
+        if cgroup:
+            memory_mb = self.limits.address_space_mb
+            self.cgroups = create_slot_cgroups(self, self.workers, processes=self.limits.processes, memory_mb=memory_mb)
         self._slots: asyncio.Queue[int] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -117,7 +142,7 @@ class BwrapSandbox:
     ) -> ExecResult:
         """Execute ``program`` (Python source) in a fresh sandbox; never raises for what the program does.
 
-        ``files`` are written into the working directory (``/sandbox``) first, owned by the slot's uid.
+        ``files`` appear next to the program in its working directory (``/sandbox``), read-only.
         """
         slots = self._slot_queue()
         slot = await slots.get()
@@ -131,31 +156,43 @@ class BwrapSandbox:
     ) -> ExecResult:
         uid = BASE_UID + slot
         workdir = Path(tempfile.mkdtemp(prefix="assay-sandbox-"))
+        cgroup = self.cgroups[slot] if self.cgroups else None
         try:
-            for path in write_workdir(workdir, program, files):
-                os.chown(path, uid, uid)
-            os.chown(workdir, uid, uid)
-            command = self._command(workdir, uid, timeout_s)
-            limits = functools.partial(_set_limits, self.limits, timeout_s)
-            return await execute(command, stdin=stdin, timeout_s=timeout_s, preexec_fn=limits)
+            names = [path.name for path in write_workdir(workdir, program, files)]
+            for name in names:
+                os.chmod(workdir / name, 0o644)  # read by the slot uid through the read-only bind
+            command = self._command(workdir, names, uid)
+            limits = functools.partial(_set_limits, self.limits, timeout_s, cgroup)
+            if cgroup is None:
+                return await execute(command, stdin=stdin, timeout_s=timeout_s, preexec_fn=limits)
+            oom_kills = cgroup.oom_kills()
+            result = await execute(command, stdin=stdin, timeout_s=timeout_s, preexec_fn=limits)
+            await cgroup.drain()
+            if cgroup.oom_kills() > oom_kills and not result.passed:
+                return dataclasses.replace(result, outcome=Outcome.MEMORY, exception=result.exception or "OOM kill")
+            return result
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
 
-    def _command(self, workdir: Path, uid: int, timeout_s: float) -> list[str]:
+    def _command(self, workdir: Path, names: list[str], uid: int) -> list[str]:
         assert self.bwrap is not None
         args = [
             self.bwrap,
             "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
-            "--die-with-parent", "--new-session",
+            "--die-with-parent", "--new-session", "--as-pid-1",
             "--clearenv",
             "--setenv", "PATH", "/usr/bin:/bin",
             "--setenv", "HOME", "/sandbox",
             "--setenv", "PYTHONDONTWRITEBYTECODE", "1",
             "--setenv", "PYTHONIOENCODING", "utf-8",
-            "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
+            "--proc", "/proc", "--dev", "/dev",
+            "--perms", "1777", "--size", str(self.limits.scratch_mb * 1024 * 1024), "--tmpfs", "/tmp",
+            "--perms", "0777", "--size", str(self.limits.scratch_mb * 1024 * 1024), "--tmpfs", "/sandbox",
         ]  # fmt: skip
         args += self._system_mounts
-        args += ["--bind", str(workdir), "/sandbox", "--chdir", "/sandbox"]
+        for name in names:
+            args += ["--ro-bind", str(workdir / name), f"/sandbox/{name}"]
+        args += ["--chdir", "/sandbox"]
         args += [
             "/usr/bin/setpriv",
             f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
@@ -231,12 +268,15 @@ async def execute(
     return classify(proc.returncode, out, err, time.perf_counter() - start, timed_out=timed_out)
 
 
-def _set_limits(limits: Limits, timeout_s: float) -> None:
+def _set_limits(limits: Limits, timeout_s: float, cgroup: SlotCgroup | None = None) -> None:
     """In the forked child, before ``bwrap`` is executed: the limits everything below it inherits.
 
     The same limits ``prlimit`` would set, without the extra exec. ``RLIMIT_NPROC`` does not bind
-    root (``bwrap`` itself); it binds the slot uid ``setpriv`` switches to.
+    root (``bwrap`` itself); it binds the slot uid ``setpriv`` switches to. The child joins the
+    slot's cgroup first, so ``bwrap`` and all it starts are counted there.
     """
+    if cgroup is not None:
+        cgroup.join()
     mb = 1024 * 1024
     cpu_s = max(1, int(timeout_s) + 1)
     resource.setrlimit(resource.RLIMIT_AS, (limits.address_space_mb * mb,) * 2)
