@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import resource
 import shutil
+import signal
 import socket
 import subprocess
 import threading
@@ -167,6 +169,9 @@ def test_a_memory_bomb_is_a_memory_limit() -> None:
 def test_an_endless_program_times_out(program: str) -> None:
     result = run(program, timeout_s=1.0)
     assert result.outcome is Outcome.TIMEOUT and result.exit_code is None
+    # The kill ends the execution itself, not only the process waited on: the sleeper does not
+    # get to finish its 60 s (a wide margin, not a speed claim).
+    assert result.wall_s < 30, result.wall_s
     still_works()
 
 
@@ -221,3 +226,24 @@ def test_engine_none_warns_that_it_is_unsafe(
     assert "UNSANDBOXED" in capsys.readouterr().err
     assert asyncio.run(box.run("assert 2 * 2 == 4", timeout_s=5)).outcome is Outcome.PASSED
     assert asyncio.run(box.run("while True: pass", timeout_s=0.5)).outcome is Outcome.TIMEOUT
+
+
+@needs_bwrap
+def test_a_program_printing_without_end_does_not_fill_the_evaluators_memory() -> None:
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    result = run("import sys\nfor _ in range(4000):\n    sys.stdout.write('x' * 65536)", timeout_s=20)
+    grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    assert result.outcome is Outcome.PASSED and result.stdout == "x" * 2000  # the tail only
+    assert grown_mb < 100, f"250 MB of output grew the evaluator by {grown_mb:.0f} MB"
+
+
+@needs_bwrap
+def test_a_spawner_that_died_is_started_again() -> None:
+    box = BwrapSandbox(workers=1)
+    still_works(box)
+    spawner = box.pool.running(0)
+    assert spawner is not None
+    os.kill(spawner.pid, signal.SIGKILL)
+    spawner._proc.wait()
+    still_works(box)
+    assert box.pool.running(0) is not spawner

@@ -3,10 +3,9 @@
 Each execution gets, in this order of defence:
 
 1. **Namespaces** (``bwrap``): new network (only an isolated, down loopback), pid, ipc, uts and
-   cgroup namespaces; a new session; ``--die-with-parent``. The program is pid 1 of its namespace
-   (``--as-pid-1``): with bwrap's own reaper there, that reaper outlived bwrap by a moment and was
-   left for the host's init to collect, a zombie charged to the slot's pids cgroup for a second
-   or two, enough to exhaust ``pids.max`` at a hundred executions a second. The file system is a read-only view of
+   cgroup namespaces; a new session; ``--die-with-parent``. ``bwrap`` is started by the slot's
+   resident spawner (:mod:`assay.sandbox.spawner`), which also reaps what an execution leaves
+   orphaned on its way out. The file system is a read-only view of
    ``/usr`` (and the ``/bin``, ``/lib`` ... links into it), a fresh ``/proc`` and ``/dev``, and two
    size-limited ``tmpfs`` (``/tmp``, and ``/sandbox``, the working directory, where the program
    and its data files are bound read-only) as the only writable places: nothing the program writes
@@ -37,23 +36,20 @@ Example:
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import dataclasses
-import functools
 import os
 import re
 import resource
 import shutil
 import signal
 import tempfile
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from assay.errors import UserError
-from assay.sandbox.cgroups import SlotCgroup, create_slot_cgroups
+from assay.sandbox.cgroups import create_slot_cgroups
+from assay.sandbox.spawner import SpawnerPool
 from assay.sandbox.types import TAIL_CHARS, ExecResult, Outcome
 
 #: First uid of the pool's slots (slot i runs as ``BASE_UID + i``); far from real accounts.
@@ -125,17 +121,11 @@ class BwrapSandbox:
         if cgroup:
             memory_mb = self.limits.address_space_mb
             self.cgroups = create_slot_cgroups(self, self.workers, processes=self.limits.processes, memory_mb=memory_mb)
-        self._slots: asyncio.Queue[int] | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
+        #: The execution slots, each with its resident spawner (joined to the slot's cgroup).
+        self.pool = SpawnerPool(self.workers, self._join)
 
-    def _slot_queue(self) -> asyncio.Queue[int]:
-        loop = asyncio.get_running_loop()
-        if self._slots is None or self._loop is not loop:
-            self._loop = loop
-            self._slots = asyncio.Queue()
-            for slot in range(self.workers):
-                self._slots.put_nowait(slot)
-        return self._slots
+    def _join(self, slot: int) -> Callable[[], None] | None:
+        return self.cgroups[slot].join if self.cgroups else None
 
     async def run(
         self, program: str, *, timeout_s: float, stdin: str | None = None, files: Mapping[str, bytes] | None = None
@@ -144,12 +134,8 @@ class BwrapSandbox:
 
         ``files`` appear next to the program in its working directory (``/sandbox``), read-only.
         """
-        slots = self._slot_queue()
-        slot = await slots.get()
-        try:
+        async with self.pool.slot() as slot:
             return await self._run_in_slot(slot, program, timeout_s, stdin, files or {})
-        finally:
-            slots.put_nowait(slot)
 
     async def _run_in_slot(
         self, slot: int, program: str, timeout_s: float, stdin: str | None, files: Mapping[str, bytes]
@@ -162,12 +148,15 @@ class BwrapSandbox:
             for name in names:
                 os.chmod(workdir / name, 0o644)  # read by the slot uid through the read-only bind
             command = self._command(workdir, names, uid)
-            limits = functools.partial(_set_limits, self.limits, timeout_s, cgroup)
+            oom_kills = cgroup.oom_kills() if cgroup is not None else 0
+            data = stdin.encode() if stdin is not None else None
+            rlimits = _rlimits(self.limits, timeout_s)
+            spawner, ended = await self.pool.run(slot, command, stdin=data, timeout_s=timeout_s, rlimits=rlimits)
+            code, out, err, timed_out, wall_s = ended
+            result = classify(code, out, err, wall_s, timed_out=timed_out)
             if cgroup is None:
-                return await execute(command, stdin=stdin, timeout_s=timeout_s, preexec_fn=limits)
-            oom_kills = cgroup.oom_kills()
-            result = await execute(command, stdin=stdin, timeout_s=timeout_s, preexec_fn=limits)
-            await cgroup.drain()
+                return result
+            await cgroup.drain(keep=spawner.pid)
             if cgroup.oom_kills() > oom_kills and not result.passed:
                 return dataclasses.replace(result, outcome=Outcome.MEMORY, exception=result.exception or "OOM kill")
             return result
@@ -179,7 +168,7 @@ class BwrapSandbox:
         args = [
             self.bwrap,
             "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
-            "--die-with-parent", "--new-session", "--as-pid-1",
+            "--die-with-parent", "--new-session",
             "--clearenv",
             "--setenv", "PATH", "/usr/bin:/bin",
             "--setenv", "HOME", "/sandbox",
@@ -236,59 +225,20 @@ def _system_mounts() -> list[str]:
     return args
 
 
-async def execute(
-    argv: list[str],
-    *,
-    stdin: str | None,
-    timeout_s: float,
-    cwd: Path | None = None,
-    preexec_fn: Callable[[], None] | None = None,
-) -> ExecResult:
-    """Run ``argv`` in its own session, kill the whole group at ``timeout_s``, classify the end."""
-    start = time.perf_counter()
-    proc = await asyncio.create_subprocess_exec(
-        *argv,
-        cwd=cwd,
-        stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        start_new_session=True,
-        preexec_fn=preexec_fn,
-    )
-    timed_out = False
-    try:
-        out, err = await asyncio.wait_for(proc.communicate(stdin.encode() if stdin is not None else None), timeout_s)
-    except asyncio.TimeoutError:
-        timed_out = True
-        _kill_group(proc.pid)
-        out, err = await proc.communicate()
-    except BaseException:
-        _kill_group(proc.pid)
-        raise
-    return classify(proc.returncode, out, err, time.perf_counter() - start, timed_out=timed_out)
-
-
-def _set_limits(limits: Limits, timeout_s: float, cgroup: SlotCgroup | None = None) -> None:
-    """In the forked child, before ``bwrap`` is executed: the limits everything below it inherits.
+def _rlimits(limits: Limits, timeout_s: float) -> list[tuple[int, int]]:
+    """The limits set in the forked child before ``bwrap`` is executed, inherited by everything below it.
 
     The same limits ``prlimit`` would set, without the extra exec. ``RLIMIT_NPROC`` does not bind
-    root (``bwrap`` itself); it binds the slot uid ``setpriv`` switches to. The child joins the
-    slot's cgroup first, so ``bwrap`` and all it starts are counted there.
+    root (``bwrap`` itself); it binds the slot uid ``setpriv`` switches to.
     """
-    if cgroup is not None:
-        cgroup.join()
     mb = 1024 * 1024
-    cpu_s = max(1, int(timeout_s) + 1)
-    resource.setrlimit(resource.RLIMIT_AS, (limits.address_space_mb * mb,) * 2)
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu_s, cpu_s))
-    resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes,) * 2)
-    resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_size_mb * mb,) * 2)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (limits.open_files,) * 2)
-
-
-def _kill_group(pid: int) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(pid, signal.SIGKILL)
+    return [
+        (resource.RLIMIT_AS, limits.address_space_mb * mb),
+        (resource.RLIMIT_CPU, max(1, int(timeout_s) + 1)),
+        (resource.RLIMIT_NPROC, limits.processes),
+        (resource.RLIMIT_FSIZE, limits.file_size_mb * mb),
+        (resource.RLIMIT_NOFILE, limits.open_files),
+    ]
 
 
 def classify(returncode: int | None, out: bytes, err: bytes, wall_s: float, *, timed_out: bool) -> ExecResult:

@@ -73,8 +73,8 @@ class SlotCgroup:
                 return int((self.memory / "memory.failcnt").read_text())
         return 0
 
-    def kill_all(self) -> bool:
-        """SIGKILL anything still in the groups; True when they were already empty.
+    def kill_all(self, keep: int | None = None) -> bool:
+        """SIGKILL every process in the groups but ``keep`` (the slot's spawner); True when none was left.
 
         The pid namespace already ends every process when the execution ends, but the kernel
         finishes tearing them down a moment after ``bwrap`` exits.
@@ -83,15 +83,17 @@ class SlotCgroup:
         for group in self.groups:
             with contextlib.suppress(OSError):
                 for line in (group / "cgroup.procs").read_text().split():
+                    if line == str(keep):
+                        continue
                     empty = False
                     with contextlib.suppress(ProcessLookupError, ValueError):
                         os.kill(int(line), signal.SIGKILL)
         return empty
 
-    async def drain(self, limit_s: float = 2.0) -> None:
-        """Wait until the groups are empty (killing stragglers), so the next execution starts clean."""
+    async def drain(self, keep: int | None = None, limit_s: float = 2.0) -> None:
+        """Wait until only ``keep`` is left in the groups (killing stragglers): the next execution starts clean."""
         deadline = time.monotonic() + limit_s
-        while not self.kill_all() and time.monotonic() < deadline:
+        while not self.kill_all(keep) and time.monotonic() < deadline:
             await asyncio.sleep(0.002)
 
 
