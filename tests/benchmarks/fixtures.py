@@ -8,7 +8,11 @@ through a real server.
 
 from __future__ import annotations
 
+import base64
 import csv
+import json
+import pickle
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -190,6 +194,90 @@ GPQA_DIAMOND_ROWS = [
 def write_gpqa_diamond(root: Path) -> Path:
     write_jsonl(root / "data" / "train.jsonl", GPQA_DIAMOND_ROWS)
     return root / "data"
+
+
+# --- live_code_bench: the hub repo's test.jsonl (release 1) and test2.jsonl (release 2) --------------
+
+
+def lcb_private_tests(tests: list[dict[str, str]], *, compressed: bool) -> str:
+    """``private_test_cases`` as upstream stores it: JSON text, or base64(zlib(pickle(JSON text)))."""
+    text = json.dumps(tests)
+    return base64.b64encode(zlib.compress(pickle.dumps(text))).decode() if compressed else text
+
+
+def lcb_record(
+    question_id: str,
+    question: str,
+    contest_date: str,
+    tests: list[tuple[str, str]],
+    *,
+    func_name: str | None = None,
+    starter_code: str = "",
+    compressed: bool = False,
+) -> dict[str, Any]:
+    """One problem in the hub schema: the first test public, the rest private."""
+    kind = "functional" if func_name else "stdin"
+    cases = [{"input": given, "output": want, "testtype": kind} for given, want in tests]
+    platform = "leetcode" if func_name else "atcoder"
+    return {
+        "question_title": question_id.replace("_", " ").title(),
+        "question_content": question,
+        "platform": platform,
+        "question_id": question_id,
+        "contest_id": question_id.split("_")[0],
+        "contest_date": contest_date,
+        "starter_code": starter_code,
+        "difficulty": "easy",
+        "public_test_cases": json.dumps(cases[:1]),
+        "private_test_cases": lcb_private_tests(cases[1:], compressed=compressed),
+        "metadata": json.dumps({"func_name": func_name} if func_name else {}),
+    }
+
+
+#: Release 1 (test.jsonl): a stdin problem (JSON private tests), a LeetCode one (compressed).
+LCB_RELEASE_1 = [
+    lcb_record(
+        "lcb_sum",
+        "Read N and then N integers; print their sum.",
+        "2023-05-20T00:00:00",
+        [("3\n1 2 3\n", "6\n"), ("1\n-5\n", "-5\n"), ("4\n10 20 30 40\n", "100\n")],
+    ),
+    lcb_record(
+        "lcb_twosum",
+        "Given nums and target, return the indices of the two numbers that add up to target.",
+        "2023-07-01T00:00:00",
+        [("[2, 7, 11, 15]\n9", "[0, 1]"), ("[3, 2, 4]\n6", "[1, 2]"), ("[3, 3]\n6", "[0, 1]")],
+        func_name="twoSum",
+        starter_code="class Solution:\n    def twoSum(self, nums: List[int], target: int) -> List[int]:\n        ",
+        compressed=True,
+    ),
+]
+#: Release 2 (test2.jsonl): a stdin problem (compressed), a LeetCode one (JSON private tests).
+LCB_RELEASE_2 = [
+    lcb_record(
+        "lcb_max",
+        "Each of T lines holds integers; print the largest of each line.",
+        "2024-04-10T12:00:00",
+        [("2\n1 5 3\n-1 -2\n", "5\n-1\n"), ("1\n7\n", "7\n")],
+        compressed=True,
+    ),
+    lcb_record(
+        "lcb_reverse",
+        "Return the words of s in reverse order, separated by single spaces.",
+        "2024-05-05T00:00:00",
+        [('"the sky is blue"', '"blue is sky the"'), ('"  hello world  "', '"world hello"')],
+        func_name="reverseWords",
+        starter_code="class Solution:\n    def reverseWords(self, s: str) -> str:\n        ",
+    ),
+]
+
+
+def write_live_code_bench(root: Path) -> Path:
+    """The hub repo's layout: ``test.jsonl`` (release 1) and ``test2.jsonl`` (release 2) in one folder."""
+    folder = root / "live_code_bench"
+    write_jsonl(folder / "test.jsonl", LCB_RELEASE_1)
+    write_jsonl(folder / "test2.jsonl", LCB_RELEASE_2)
+    return folder
 
 
 # --- mmlu_pro: HF schema, category 'math', test and validation (few-shot) splits ------------------

@@ -1,8 +1,10 @@
 """Code benchmarks end to end: the test server answers, the real sandbox executes, pass@1 is exact.
 
 The server answers the full HumanEval (164) with the canonical solution for a known subset and a
-wrong body for the rest, and the sanitized MBPP test problems with their reference code or a wrong
-one; the report's score must be exactly the known fraction, with every failure classified.
+wrong body for the rest, the sanitized MBPP test problems with their reference code or a wrong
+one, and hand-written LiveCodeBench problems (stdin and LeetCode-style) with right, wrong, failing
+and looping programs; the report's score must be exactly the known fraction, with every failure
+classified.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import json
 import math
 import os
 import shutil
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +22,8 @@ import pytest
 
 from assay import TaskConfig, run_task
 from assay.mock_server import Rule, ServerConfig, run_server_in_thread
+from tests.benchmarks.fixtures import lcb_record
+from tests.benchmarks.helpers import write_jsonl
 from tests.conftest import shared_data
 
 pytestmark = pytest.mark.skipif(
@@ -125,3 +130,49 @@ def test_humaneval_pass_at_k_with_repeats_is_the_unbiased_estimate(tmp_path: Pat
         expected = sum(pass_at(k, c) for c in right_count.values()) / 40
         assert scores[f"mean_acc_pass@{k}"] == pytest.approx(expected, abs=1e-12), k
     assert report.counts.execution_outcomes == {"passed": sum(right_count.values()), "error: ValueError": 120 - 60}
+
+
+# ---------------------------------------------------------------------------------------------- live_code_bench
+TWO_SUM = (
+    "class Solution:\n    def twoSum(self, nums, target):\n        seen = {}\n        for i, x in enumerate(nums):\n"
+    "            if target - x in seen:\n                return (seen[target - x], i)\n            seen[x] = i"
+)
+#: (question, tests, func_name, reply code or None for a reply without code, expected outcome or None).
+LCB_CASES: list[tuple[str, list[tuple[str, str]], str | None, str | None, str | None]] = [
+    ("Print the sum of the N integers.", [("3\n1 2 3\n", "6\n"), ("2\n123456789 987654321\n", "1111111110\n")],
+     None, "n = int(input())\nprint(sum(map(int, input().split())))", "passed"),
+    ("Return the indices of two numbers adding up to target.", [("[2, 7, 11]\n9", "[0, 1]"), ("[3, 3]\n6", "[0, 1]")],
+     "twoSum", TWO_SUM, "passed"),
+    ("Print the largest of the N integers.", [("3\n1 5 3\n", "5\n")],
+     None, "input()\nprint(min(map(int, input().split())))", "failed"),
+    ("Return the words of s reversed.", [('"a b"', '"b a"')],
+     "reverseWords", "class Solution:\n    def reverseWords(self, s):\n        return 1 / 0",
+     "error: ZeroDivisionError"),
+    ("Print N forever.", [("1\n", "1\n")], None, "while True:\n    pass", "timeout"),
+    ("Print the product of the N integers.", [("2\n2 3\n", "6\n")], None, "def main(:\n    pass", "syntax_error"),
+    ("Print the number of integers.", [("2\n2 3\n", "2\n")], None, None, None),
+]  # fmt: skip
+
+
+def test_live_code_bench_acc_is_exactly_the_fraction_solved_with_each_failure_classified(tmp_path: Path) -> None:
+    records = [
+        lcb_record(f"p{i}", question, f"2024-0{i + 1}-01T00:00:00", tests, func_name=func_name, compressed=i % 2 == 0)
+        for i, (question, tests, func_name, _, _) in enumerate(LCB_CASES)
+    ]
+    write_jsonl(tmp_path / "data" / "test.jsonl", records)
+    rules = [
+        Rule(contains=question, reply=_fenced(code) if code is not None else "I cannot solve this.")
+        for question, _, _, code, _ in LCB_CASES
+    ]
+    report = _run(tmp_path / "out", "live_code_bench", rules, {"local_path": str(tmp_path / "data")})
+    assert report.counts.scored == len(LCB_CASES) == 7
+    assert report.score == pytest.approx(2 / 7, abs=1e-12)
+    expected = Counter(outcome for *_, outcome in LCB_CASES if outcome is not None)
+    assert report.counts.execution_outcomes == dict(expected)
+    # The tests stay out of every file the run writes: the private input appears nowhere.
+    written = [p.read_text(encoding="utf-8") for p in (tmp_path / "out").rglob("*") if p.is_file()]
+    assert written and not any("987654321" in text for text in written)
+    reviews = [json.loads(line) for p in (tmp_path / "out" / "reviews").rglob("*.jsonl") for line in p.open()]
+    assert max(len(json.dumps(r["score"])) for r in reviews) < 2000
+    no_code = next(r for r in reviews if r["sample_id"] == "p6")
+    assert no_code["score"]["explanation"] == "no code in the reply"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from assay.benchmarks import build_adapter
+from assay.benchmarks import build_adapter, get_benchmark_meta
 from assay.datasets import source as source_module
 from assay.errors import UserError
 from assay.types import Sample
@@ -130,3 +130,19 @@ def test_missing_local_split_names_the_files_looked_for_and_the_few_shot_fix(tmp
     assert "no 'test' split for subset 'main' of gsm8k" in message and "test.jsonl" in message
     json.dumps(message)  # one line of plain text
     assert "\n" not in message
+
+
+def test_a_split_stored_in_several_files_reads_them_in_order_and_names_a_missing_one(tmp_path: Path) -> None:
+    write_jsonl(tmp_path / "a.jsonl", [{"n": 1}])
+    write_jsonl(tmp_path / "b.jsonl", [{"n": 2}, {"n": 3}])
+    meta = get_benchmark_meta("gsm8k").with_overrides({"local_path": str(tmp_path)})
+
+    def source(*parts: str) -> source_module.DataSource:
+        files = [source_module.LocalFile(tmp_path / "a.jsonl", parts=tuple(tmp_path / p for p in parts))]
+        return source_module.DataSource(meta, source_module.DataSpec(upstream=lambda root, subset, split: files))
+
+    records, origin = source("b.jsonl").read("main", "test")
+    assert [r["n"] for r in records] == [1, 2, 3]
+    assert origin.location == f"{tmp_path / 'a.jsonl'} + b.jsonl"
+    with pytest.raises(UserError, match=r"files a\.jsonl, b\.jsonl, c\.jsonl in .* but c\.jsonl is missing there"):
+        source("b.jsonl", "c.jsonl").read("main", "test")

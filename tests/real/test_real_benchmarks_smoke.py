@@ -94,6 +94,11 @@ SMOKE_CASES: dict[str, SmokeCase] = {
     "humaneval": SmokeCase(_shared("humaneval"), {"openai_humaneval": LIMIT}),
     # The shared copy is the sanitized release file; the default 'full' subset comes from the hub.
     "mbpp": SmokeCase(_shared("mbpp", subset_list=["sanitized"]), {"sanitized": LIMIT}),
+    # No LiveCodeBench data is shared: the hand-written problems of both releases (all 4 by default).
+    "live_code_bench": SmokeCase(
+        _written(fixtures.write_live_code_bench),
+        {"release_latest": _upto_limit(len(fixtures.LCB_RELEASE_1) + len(fixtures.LCB_RELEASE_2))},
+    ),
     # Judged benchmarks: the test server plays the judge with a fixed verdict.
     "alpaca_eval": SmokeCase(_shared("alpaca_eval"), {"default": LIMIT}, judge_reply="m"),
     "arena_hard": SmokeCase(_shared("arena_hard"), {"default": LIMIT}, judge_reply="My final verdict: [[A=B]]"),

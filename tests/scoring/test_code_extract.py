@@ -1,10 +1,16 @@
-"""Code extraction from replies: fenced blocks, unclosed fences, whole replies, MBPP's cuts."""
+"""Code extraction from replies: fenced blocks, unclosed fences, whole replies, MBPP's and LiveCodeBench's rules."""
 
 from __future__ import annotations
 
 import pytest
 
-from assay.scoring.code_extract import extract_code, extract_mbpp_code, fenced_blocks, reply_mode
+from assay.scoring.code_extract import (
+    extract_code,
+    extract_last_fenced_code,
+    extract_mbpp_code,
+    fenced_blocks,
+    reply_mode,
+)
 
 FULL_FUNCTION = "def add(a, b):\n    return a + b"
 
@@ -75,3 +81,20 @@ def test_reply_mode_tells_a_full_function_from_a_continuation() -> None:
     assert reply_mode("from typing import List\n\nasync def add(a, b):\n    ...", "add") == "full_function"
     assert reply_mode("    return a + b", "add") == "completion"
     assert reply_mode("def adder(a, b):\n    return a + b", "add") == "completion"
+
+
+@pytest.mark.parametrize(
+    ("reply", "code"),
+    [
+        # lcb_runner's extract_code_generation: the lines between the last two lines holding ```.
+        ("Idea:\n```python\nx = 1\n```\nFinal:\n```python\nprint(2)\n```\nDone.", "print(2)"),
+        ("```python\nimport sys\nprint(1)\n```", "import sys\nprint(1)"),
+        ("Use ```code``` fences.\nprint(3)\n```", "print(3)"),  # any line with ``` counts as a fence
+        ("```python\nprint(1)", None),  # one fence line: EvalScope runs '' and fails
+        ("print(1)", None),
+        ("```\n   \n```", None),
+        ("```python\r\nprint(4)\r\n```", "print(4)\r"),  # carriage returns are kept, as upstream
+    ],
+)
+def test_live_code_bench_takes_the_block_between_the_last_two_fence_lines(reply: str, code: str | None) -> None:
+    assert extract_last_fenced_code(reply) == code

@@ -126,6 +126,15 @@ class BenchmarkAdapter(ABC):
         """Render one few-shot example (question and worked answer)."""
         raise UserError(f"{self.meta.name} has no few-shot format; set few_shot_num to 0 in dataset_args")
 
+    def keep_record(self, record: Mapping[str, Any]) -> bool:
+        """Whether a record of the evaluated split is evaluated at all; default: every record.
+
+        For a selection the user asks for in ``extra_params`` (LiveCodeBench's contest-date window).
+        It runs before ``shuffle`` and ``limit``, so ``limit`` counts selected records, and a record
+        keeps its position in the file as the ``index`` given to :meth:`record_to_sample`.
+        """
+        return True
+
     def user_content(self, sample: Sample, prompt: str) -> str | list[ContentPart]:
         """The user message's content for a filled-in ``prompt``: the text alone by default.
 
@@ -218,7 +227,12 @@ class BenchmarkAdapter(ABC):
         records, origin = self.source.read(subset, self.meta.eval_split, purpose="eval")
         if not records:
             raise UserError(f"{origin.location} has no records for subset {subset!r} of {self.meta.name}")
-        order = list(range(len(records)))
+        order = [i for i, record in enumerate(records) if self.keep_record(record)]
+        if not order:
+            raise UserError(
+                f"none of the {len(records)} records of subset {subset!r} in {origin.location} is selected by "
+                f"the extra_params of {self.meta.name} ({self.meta.extra_params})"
+            )
         if self.meta.shuffle:
             random.Random(self.shuffle_seed).shuffle(order)
         order = order[: _resolve_limit(limit, len(order))]

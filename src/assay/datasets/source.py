@@ -36,10 +36,17 @@ Purpose = Literal["eval", "fewshot"]
 
 
 class LocalFile(NamedTuple):
-    """A local file that may hold a split; ``fieldnames`` names the columns of a header-less CSV."""
+    """A local file that may hold a split; ``fieldnames`` names the columns of a header-less CSV.
+
+    ``parts`` are further files whose records follow ``path``'s, for a split an upstream release
+    stores in several files (LiveCodeBench's ``release_v3`` is ``test.jsonl``, ``test2.jsonl`` and
+    ``test3.jsonl``). ``path`` alone decides whether the layout is present; a missing part is then
+    an error naming it, not a silent subset of the split.
+    """
 
     path: Path
     fieldnames: Sequence[str] | None = None
+    parts: tuple[Path, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -207,13 +214,28 @@ class DataSource:
         found = self._find_local(root, subset, split)
         if found is None:
             raise self._missing_local_error(root, subset, split, purpose)
-        origin = SplitOrigin(subset, split, str(found.path))
+        origin = SplitOrigin(subset, split, " + ".join([str(found.path), *(part.name for part in found.parts)]))
         if not self._grouped(subset):
-            return self.spec.reader(found), origin
+            return self._read_found(found, subset), origin
         cache_key = (str(found.path), "")
         if cache_key not in self._containers:
-            self._containers[cache_key] = (self.spec.reader(found), origin)
+            self._containers[cache_key] = (self._read_found(found, subset), origin)
         return self._containers[cache_key][0], origin
+
+    def _read_found(self, found: LocalFile, subset: str) -> list[Record]:
+        """The records of ``found`` and then of each of its ``parts``, in order."""
+        missing = [part.name for part in found.parts if not part.is_file()]
+        if missing:
+            names = ", ".join(path.name for path in (found.path, *found.parts))
+            raise UserError(
+                f"subset {subset!r} of {self.meta.name} is the files {names} in {found.path.parent}, but "
+                f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} missing there; "
+                f"expected {self.meta.local_layout}"
+            )
+        records = self.spec.reader(found)
+        for part in found.parts:
+            records = records + self.spec.reader(LocalFile(part, found.fieldnames))
+        return records
 
     def _find_local(self, root: Path, subset: str, split: str) -> LocalFile | None:
         if root.is_file():

@@ -1,4 +1,4 @@
-"""Pull the program out of a model's reply to a coding task (HumanEval, MBPP).
+"""Pull the program out of a model's reply to a coding task (HumanEval, MBPP, LiveCodeBench).
 
 The engine has already removed ``<think>`` reasoning (:func:`assay.scoring.scorer.score_output`), so
 what is left is the answer. The rules, compared with EvalScope 1.14.1:
@@ -24,6 +24,9 @@ completes the prompt's function; a chat model's full ``def`` (with its own impor
 follows the prompt's stub and redefines it, while the prompt's imports and helper functions
 (HumanEval/38's ``encode_cyclic``) stay defined. :func:`reply_mode` names which of the two a reply
 is, for the review.
+
+LiveCodeBench has its own, simpler rule (:func:`extract_last_fenced_code`), which EvalScope and
+lcb_runner share; it is kept as it is because it decides which replies count as code at all.
 """
 
 from __future__ import annotations
@@ -31,7 +34,14 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-__all__ = ["CodeBlockChoice", "extract_code", "extract_mbpp_code", "fenced_blocks", "reply_mode"]
+__all__ = [
+    "CodeBlockChoice",
+    "extract_code",
+    "extract_last_fenced_code",
+    "extract_mbpp_code",
+    "fenced_blocks",
+    "reply_mode",
+]
 
 CodeBlockChoice = Literal["first", "last"]
 
@@ -119,6 +129,28 @@ def extract_mbpp_code(reply: str, *, block: CodeBlockChoice = "first") -> str | 
         if marker in code:
             code = code[: code.index(marker)]
     return code
+
+
+def extract_last_fenced_code(reply: str) -> str | None:
+    """LiveCodeBench's code of a chat reply: the lines between the last two lines that contain ```.
+
+    lcb_runner's ``extract_code_generation`` (EvalScope's ``extract_utils``), for chat models: any
+    line containing three backticks counts as a fence, whatever else it holds, and the *last* block
+    wins (a reply that reasons first and answers last). Fewer than two such lines give None here,
+    where EvalScope runs an empty program; a blank block is None too. Either way the reply fails.
+
+    Example:
+        >>> extract_last_fenced_code("Idea:\\n```python\\nx = 0\\n```\\nFinal:\\n```python\\nprint(1)\\n```")
+        'print(1)'
+        >>> extract_last_fenced_code("print(1)") is None
+        True
+    """
+    lines = reply.split("\n")
+    fences = [index for index, line in enumerate(lines) if "```" in line]
+    if len(fences) < 2:
+        return None
+    code = "\n".join(lines[fences[-2] + 1 : fences[-1]])
+    return code if code.strip() else None
 
 
 def reply_mode(code: str, entry_point: str) -> Literal["full_function", "completion"]:

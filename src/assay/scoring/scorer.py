@@ -139,6 +139,7 @@ _SCORERS: Registry[ScorerFactory] = Registry(
         "mt_bench_rating": "assay.benchmarks.mt_bench",
         "simpleqa_grade": "assay.benchmarks._simple_qa",
         "code_exec": "assay.scoring.scorers.code",
+        "lcb_exec": "assay.scoring.scorers.lcb",
     },
 )
 

@@ -27,6 +27,7 @@ from assay.scoring.scorer import BaseScorer, register_scorer
 from assay.types import ModelOutput, Sample, Score
 
 if TYPE_CHECKING:
+    from assay.sandbox import Sandbox
     from assay.scoring.context import ScoringContext
 
 
@@ -52,6 +53,16 @@ def mbpp_program(code: str, metadata: Mapping[str, Any]) -> str:
     if "if __name__ ==" in program:
         program = program[: program.index("if __name__ ==")]
     return program + "".join(f"\n{test}\n" for test in metadata["test_list"])
+
+
+def required_sandbox(ctx: ScoringContext, scorer: str) -> Sandbox:
+    """The run's sandbox from ``ctx``; without one, a ``RuntimeError`` (an engine wiring bug, never a 0)."""
+    if ctx.sandbox is None:
+        raise RuntimeError(
+            f"scorer {scorer!r} needs the run's sandbox, but the scoring context has none "
+            "(the engine opens it for scorers with uses_sandbox)"
+        )
+    return ctx.sandbox
 
 
 Extractor = Callable[..., "str | None"]
@@ -102,12 +113,7 @@ class CodeExecution(BaseScorer):
         self.code_block: CodeBlockChoice = code_block
 
     async def score(self, sample: Sample, output: ModelOutput, ctx: ScoringContext) -> Score:
-        sandbox = ctx.sandbox
-        if sandbox is None:
-            raise RuntimeError(
-                f"scorer {self.name!r} needs the run's sandbox, but the scoring context has none "
-                "(the engine opens it for scorers with uses_sandbox)"
-            )
+        sandbox = required_sandbox(ctx, self.name)
         extract, build = HARNESSES[self.harness]
         code = extract(output.text, block=self.code_block)
         if code is None:
