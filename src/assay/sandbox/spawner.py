@@ -277,19 +277,13 @@ def _prepare(join: Callable[[], None] | None) -> None:
 async def _feed(fd: int, data: bytes) -> None:
     """Write ``data`` to the execution's stdin and close it (a program that never reads just stops it)."""
     os.set_blocking(fd, False)
-    loop = asyncio.get_running_loop()
     view = memoryview(data)
     try:
         while view:
             try:
                 written = os.write(fd, view)
             except BlockingIOError:
-                ready = loop.create_future()
-                loop.add_writer(fd, _resolve, ready)
-                try:
-                    await ready
-                finally:
-                    loop.remove_writer(fd)
+                await _ready(fd, write=True)
                 continue
             except BrokenPipeError:
                 return
@@ -301,19 +295,13 @@ async def _feed(fd: int, data: bytes) -> None:
 async def _read_tail(fd: int) -> bytes:
     """Read ``fd`` to its end, keeping only the last :data:`KEEP_BYTES`."""
     os.set_blocking(fd, False)
-    loop = asyncio.get_running_loop()
     kept = bytearray()
     try:
         while True:
             try:
                 chunk = os.read(fd, 1 << 16)
             except BlockingIOError:
-                ready = loop.create_future()
-                loop.add_reader(fd, _resolve, ready)
-                try:
-                    await ready
-                finally:
-                    loop.remove_reader(fd)
+                await _ready(fd, write=False)
                 continue
             if not chunk:
                 return bytes(kept)
@@ -322,6 +310,17 @@ async def _read_tail(fd: int) -> bytes:
                 del kept[: len(kept) - KEEP_BYTES]
     finally:
         os.close(fd)
+
+
+async def _ready(fd: int, *, write: bool) -> None:
+    """Wait until the loop reports ``fd`` writable (or readable)."""
+    loop = asyncio.get_running_loop()
+    ready = loop.create_future()
+    (loop.add_writer if write else loop.add_reader)(fd, _resolve, ready)
+    try:
+        await ready
+    finally:
+        (loop.remove_writer if write else loop.remove_reader)(fd)
 
 
 def _resolve(ready: asyncio.Future[None]) -> None:
