@@ -176,3 +176,45 @@ def test_live_code_bench_acc_is_exactly_the_fraction_solved_with_each_failure_cl
     assert max(len(json.dumps(r["score"])) for r in reviews) < 2000
     no_code = next(r for r in reviews if r["sample_id"] == "p6")
     assert no_code["score"]["explanation"] == "no code in the reply"
+
+
+def test_code_replies_with_thinking_or_cut_by_max_tokens_are_scored_and_counted_as_truncated(tmp_path: Path) -> None:
+    """``<think>`` is removed before the code is taken; a reply cut by max_tokens (or inside its
+    think block) is counted as truncated, so a low code score can be told apart from a short budget."""
+    folder = shared_data("humaneval")
+    with gzip.open(folder / "HumanEval.jsonl.gz", "rt", encoding="utf-8") as fh:
+        problems = [json.loads(line) for line in fh][:3]
+    thought = "<think>" + "Let me consider the edge cases carefully. " * 20 + "</think>"
+    solved = thought + _fenced(problems[0]["prompt"] + problems[0]["canonical_solution"])
+    # A long comment first: max_tokens cuts the code before the function's body.
+    cut = _fenced(problems[1]["prompt"] + "    # " + "padding " * 400 + "\n" + problems[1]["canonical_solution"])
+    unfinished = "<think>" + "still thinking " * 400
+    rules = [
+        Rule(contains=p["prompt"].strip(), reply=r) for p, r in zip(problems, (solved, cut, unfinished), strict=True)
+    ]
+    with run_server_in_thread(ServerConfig(rules=rules)) as server:
+        config = TaskConfig(
+            model="mock-model",
+            api_url=server.url,
+            datasets=["humaneval"],
+            dataset_args={"humaneval": {"local_path": str(folder)}},
+            limit=3,
+            generation_config={"max_tokens": 300},
+            work_dir=str(tmp_path),
+            no_timestamp=True,
+        )
+        report = run_task(config, show_progress=False)["humaneval"]
+    assert report.counts.scored == 3 and report.score == pytest.approx(1 / 3, abs=1e-12)
+    assert report.counts.truncated == 2
+    reviews = {
+        json.loads(line)["sample_id"]: json.loads(line)["score"]
+        for path in (tmp_path / "reviews").rglob("humaneval_*.jsonl")
+        for line in path.read_text(encoding="utf-8").splitlines()
+    }
+    first, second, third = (reviews[p["task_id"]] for p in problems)
+    assert first["value"]["acc"] == 1.0 and not first.get("truncated") and "<think>" not in first["extracted"]
+    assert second["truncated"] and second["value"]["acc"] == 0.0
+    assert third["truncated"] and third["explanation"] in (
+        "no code in the reply",
+        "generation stopped inside a <think> block",
+    )
