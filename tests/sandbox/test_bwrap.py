@@ -247,3 +247,17 @@ def test_a_spawner_that_died_is_started_again() -> None:
     spawner._proc.wait()
     still_works(box)
     assert box.pool.running(0) is not spawner
+
+
+@needs_bwrap
+def test_a_cancelled_execution_leaves_the_next_one_a_clean_slot() -> None:
+    """Cancelled mid-run (Ctrl-C, a cancelled scoring task): the next execution must not read its late answer."""
+    box = BwrapSandbox(workers=1)
+
+    async def cancel_then_run() -> ExecResult:
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(box.run("import time\ntime.sleep(30)", timeout_s=60), 0.5)
+        return await box.run("print('fresh')", timeout_s=10)
+
+    result = asyncio.run(cancel_then_run())
+    assert result.outcome is Outcome.PASSED and result.stdout.strip() == "fresh"

@@ -135,6 +135,12 @@ class Spawner:
             self._proc.kill()
             self._proc.wait()
 
+    def _abandon(self) -> None:
+        """Drop this spawner without waiting: it and what it runs are killed, reaped by :meth:`close` later."""
+        self._sock.close()
+        with contextlib.suppress(ProcessLookupError):
+            self._proc.kill()
+
     @property
     def alive(self) -> bool:
         return self._proc.poll() is None and self._sock.fileno() >= 0
@@ -190,6 +196,11 @@ class Spawner:
                 raise
             out, err = await asyncio.gather(*reads)
             return (None if timed_out else status), out, err, timed_out, time.perf_counter() - start
+        except BaseException:
+            # Cancelled (or failed) mid-conversation: an answer may still be on its way, which the
+            # next execution would misread. This spawner is done; the pool starts a fresh one.
+            self._abandon()
+            raise
         finally:
             feeding.cancel()
             for task in reads:
