@@ -25,10 +25,13 @@ demo-mock: setup
 real-deps: setup
 	PYTHON=$(BIN)/python bash scripts/install_real_model_deps.sh
 
-# Debian packages the tests use: bubblewrap, the code sandbox (its tests skip, saying so, without it).
+# Debian packages the tests use: bubblewrap, the code sandbox, and chromium, the browser the viewer's
+# page tests drive through Playwright (never `playwright install`). Without them those tests skip, saying so.
 system-deps:
 	@command -v bwrap >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq bubblewrap) \
 		|| echo "make: could not install bubblewrap (needs root and apt); the sandbox tests will be skipped"
+	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
+		|| echo "make: could not install chromium (needs root and apt); the browser tests will be skipped"
 
 test: setup real-deps system-deps
 	$(BIN)/python -m pytest -q

@@ -1,1 +1,1 @@
-"""Command-line entry points (``assay eval``, ``assay benchmark-info``, ``assay mock-server``)."""
+"""Command-line entry points (``assay eval``, ``assay benchmark-info``, ``assay mock-server``, ``assay app``)."""

@@ -11,7 +11,7 @@ from assay.cli._parser import ArgumentParser
 
 def build_parser() -> argparse.ArgumentParser:
     """The top-level parser with every sub-command registered."""
-    from assay.cli import benchmark_info, eval_cmd, mock_server, perf_cmd
+    from assay.cli import app_cmd, benchmark_info, eval_cmd, mock_server, perf_cmd
 
     parser = ArgumentParser(
         prog="assay",
@@ -22,6 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     perf_cmd.register(sub)
     benchmark_info.register(sub)
     mock_server.register(sub)
+    app_cmd.register(sub)
     return parser
 
 
