@@ -41,58 +41,19 @@ from assay.engine.plan import (
 )
 from assay.engine.progress import EvalProgress
 from assay.engine.requests import check_support, send
+from assay.engine.stats import DatasetStats
 from assay.errors import UserError
 from assay.judge.config import JudgeConfig
 from assay.judge.service import JUDGE_CACHE, Judge, JudgeUsage, current_usage
 from assay.models import ModelAPI, MultiChoiceModel, get_model_api
 from assay.models._api import backend_defaults, infer_eval_type
-from assay.report.model import Report, Timing
+from assay.report.model import Report
 from assay.sandbox import Sandbox, build_sandbox
 from assay.scoring.context import ScoringContext
 from assay.scoring.scorer import score_output
 from assay.types import ModelOutput, RequestKind, SampleStatus, Score, messages_json
 
 logger = logging.getLogger("assay")
-
-
-@dataclass
-class _DatasetStats:
-    """Timing and cost of the new work done for one benchmark."""
-
-    first_start: float | None = None
-    last_end: float | None = None
-    finished: int = 0
-    requests: int = 0
-    latency_sum: float = 0.0
-    ttft_sum: float = 0.0
-    ttft_n: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-
-    def add_output(self, output: ModelOutput) -> None:
-        if output.choice_index:  # a later choice of an `n` request: the request counts with choice 0
-            return
-        self.requests += 1
-        self.latency_sum += output.latency_s
-        if output.ttft_s is not None:
-            self.ttft_sum += output.ttft_s
-            self.ttft_n += 1
-        if output.usage is not None:
-            self.prompt_tokens += output.usage.prompt_tokens
-            self.completion_tokens += output.usage.completion_tokens
-
-    def timing(self, run_start: float) -> Timing:
-        start = self.first_start if self.first_start is not None else run_start
-        wall = (self.last_end - start) if self.last_end is not None else 0.0
-        return Timing(
-            wall_s=wall,
-            requests=self.requests,
-            samples_per_s=self.finished / wall if wall > 0 else 0.0,
-            mean_latency_s=self.latency_sum / self.requests if self.requests else 0.0,
-            mean_ttft_s=self.ttft_sum / self.ttft_n if self.ttft_n else None,
-            prompt_tokens=self.prompt_tokens,
-            completion_tokens=self.completion_tokens,
-        )
 
 
 @dataclass
@@ -103,7 +64,7 @@ class RunState:
     model: ModelAPI
     scoring_context: ScoringContext
     progress: EvalProgress
-    stats: dict[str, _DatasetStats] = field(default_factory=dict)
+    stats: dict[str, DatasetStats] = field(default_factory=dict)
     scoring: set[asyncio.Task[None]] = field(default_factory=set)
     judge_usage: dict[str, JudgeUsage] = field(default_factory=dict)
     #: Whether repeats are still asked as `n` completions (False once the server ignored or refused it).
@@ -141,7 +102,7 @@ async def run_task_async(config: TaskConfig, work_dir: Path, *, show_progress: b
             context.judge = judge
             context.sandbox = sandbox
             with EvalProgress(plans, enabled=show_progress, repeats=config.repeats) as progress:
-                state = RunState(config, model, context, progress, {p.name: _DatasetStats() for p in plans})
+                state = RunState(config, model, context, progress, {p.name: DatasetStats() for p in plans})
                 state.judge_usage = {p.name: JudgeUsage() for p in plans if p.judged}
                 pending = _reuse_cached(state, items)
                 await _run_workers(state, pending)

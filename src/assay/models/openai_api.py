@@ -36,7 +36,7 @@ import os
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
-from typing import Any, ClassVar, Literal, TypeVar, cast
+from typing import Any, ClassVar
 
 import aiohttp
 import orjson
@@ -46,44 +46,41 @@ from assay.errors import UserError, did_you_mean
 from assay.models._api import register_model_api
 from assay.models._session import LoopBoundSession
 from assay.models.openai_request import (
+    ApiKind,
     RequestPlan,
+    as_bool,
     chat_messages,
     completions_prompt,
     embedding_body,
+    split_endpoint,
     tool_choice_json,
     tools_json,
 )
 from assay.models.openai_response import (
     RejectedError,
+    Result,
     RetryableError,
+    choices_from_body,
     connect_failure,
     describe_transport_error,
     embedding_output,
     error_text,
-    generation_output,
-    generation_outputs,
+    failed_result,
+    generation_from_body,
     is_retryable_status,
+    read_stream,
+    read_stream_choices,
     retry_after_s,
     wait_s,
 )
-from assay.models.openai_stream import OpenAIReply, OpenAIStreamReader, read_body
 from assay.types import ChatMessage, GenerateConfig, ModelOutput, ToolChoice, ToolInfo
 
 logger = logging.getLogger(__name__)
 
-ApiKind = Literal["chat", "completions"]
 
 #: How long :meth:`OpenAIAPI.check` waits for the server before calling it unreachable, seconds.
 CHECK_TIMEOUT_S = 10.0
-_ENDPOINT_SUFFIXES: tuple[tuple[str, ApiKind], ...] = (
-    ("/chat/completions", "chat"),
-    ("/completions", "completions"),
-)
 _PROXY_ENV = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
-
-
-#: What one successful attempt gives: one output, or the outputs of every choice (``n`` > 1).
-_Result = TypeVar("_Result", ModelOutput, list[ModelOutput])
 
 
 @register_model_api("openai_api")
@@ -134,7 +131,7 @@ class OpenAIAPI:
         raw_url = api_url or os.environ.get("OPENAI_BASE_URL")
         if not raw_url:
             raise UserError("openai_api needs a server URL; pass --api-url (e.g. http://127.0.0.1:8000/v1)")
-        base, url_api = _split_endpoint(raw_url)
+        base, url_api = split_endpoint(raw_url)
         if api not in (None, "chat", "completions"):
             raise UserError(f"model_args api must be 'chat' or 'completions', got {api!r}")
         self.model_name = model
@@ -147,7 +144,7 @@ class OpenAIAPI:
         self._embeddings_url = base / "embeddings"
         self._api_key = api_key or os.environ.get("OPENAI_API_KEY") or "EMPTY"
         self._max_connections = int(max_connections)
-        self._verify_ssl = _as_bool(verify_ssl)
+        self._verify_ssl = as_bool(verify_ssl)
         # Reading proxy settings costs time on every request, so only pay for it when one is set.
         self._trust_env = any(os.environ.get(name) for name in _PROXY_ENV)
         self._sessions = LoopBoundSession(self._new_session)
@@ -177,7 +174,7 @@ class OpenAIAPI:
         plan = self._plan_for(config)
         url, body = self._generation_body(plan, input, tools, tool_choice)
         data = orjson.dumps(body)
-        return await self._with_retries(config, url, data, plan, _generation_from_body, plan.stream, _read_stream)
+        return await self._with_retries(config, url, data, plan, generation_from_body, plan.stream, read_stream)
 
     async def generate_n(self, input: list[ChatMessage] | str, config: GenerateConfig, n: int) -> list[ModelOutput]:
         """``n`` completions of one prompt in one request (OpenAI's ``n``), by ``generate``'s retry rules.
@@ -190,7 +187,7 @@ class OpenAIAPI:
         url, body = self._generation_body(plan, input, None, None)
         body["n"] = n
         data = orjson.dumps(body)
-        return await self._with_retries(config, url, data, plan, _choices_from_body, plan.stream, _read_stream_choices)
+        return await self._with_retries(config, url, data, plan, choices_from_body, plan.stream, read_stream_choices)
 
     def _generation_body(
         self,
@@ -267,10 +264,10 @@ class OpenAIAPI:
         url: URL,
         data: bytes,
         plan: RequestPlan,
-        read: Callable[[bytes, int, int], _Result],
+        read: Callable[[bytes, int, int], Result],
         stream: bool = False,
-        read_stream: Callable[[aiohttp.ClientResponse, int], Awaitable[_Result]] | None = None,
-    ) -> _Result:
+        read_stream: Callable[[aiohttp.ClientResponse, int], Awaitable[Result]] | None = None,
+    ) -> Result:
         """POST ``data`` until an attempt succeeds, fails for good, or the retries run out.
 
         ``read`` turns a whole body into the result (or raises RetryableError / RejectedError),
@@ -284,12 +281,12 @@ class OpenAIAPI:
                 result = await self._attempt(url, data, plan, read, stream, read_stream)
             except RetryableError as exc:
                 if attempts > config.retries:
-                    return _failed(read, f"{exc} (gave up after {attempts} attempts)", attempts)
+                    return failed_result(read, f"{exc} (gave up after {attempts} attempts)", attempts)
                 pause_s = wait_s(exc.retry_after_s, attempts, config.retry_interval)
                 logger.debug("openai_api attempt %d failed (%s); retrying in %.2f s", attempts, exc, pause_s)
                 await asyncio.sleep(pause_s)
             except RejectedError as exc:
-                return _failed(read, str(exc), attempts)
+                return failed_result(read, str(exc), attempts)
             else:
                 for output in result if isinstance(result, list) else (result,):
                     output.attempts = attempts
@@ -300,10 +297,10 @@ class OpenAIAPI:
         url: URL,
         data: bytes,
         plan: RequestPlan,
-        read: Callable[[bytes, int, int], _Result],
+        read: Callable[[bytes, int, int], Result],
         stream: bool,
-        read_stream: Callable[[aiohttp.ClientResponse, int], Awaitable[_Result]] | None,
-    ) -> _Result:
+        read_stream: Callable[[aiohttp.ClientResponse, int], Awaitable[Result]] | None,
+    ) -> Result:
         session = self._sessions.current() or await self._sessions.get()
         start_ns = time.perf_counter_ns()
         try:
@@ -402,58 +399,3 @@ class OpenAIAPI:
             timeout=aiohttp.ClientTimeout(total=None),
             trust_env=self._trust_env,
         )
-
-
-def _generation_from_body(raw: bytes, start_ns: int, end_ns: int) -> ModelOutput:
-    return generation_output(read_body(raw, end_ns), start_ns, end_ns, streamed=False)
-
-
-def _choices_from_body(raw: bytes, start_ns: int, end_ns: int) -> list[ModelOutput]:
-    return generation_outputs(read_body(raw, end_ns), start_ns, end_ns, streamed=False)
-
-
-def _failed(read: Callable[[bytes, int, int], _Result], error: str, attempts: int) -> _Result:
-    """A failed call's result in the shape ``read`` gives: one output, or a list of one."""
-    output = ModelOutput(error=error, attempts=attempts)
-    return cast(_Result, [output] if read is _choices_from_body else output)
-
-
-async def _read_reply(resp: aiohttp.ClientResponse) -> OpenAIReply:
-    reader = OpenAIStreamReader()
-    async for chunk in resp.content.iter_any():
-        reader.feed(chunk, time.perf_counter_ns())
-        if reader.failure is not None:  # an error event: no need to wait for the rest
-            break
-    return reader.finish()
-
-
-async def _read_stream(resp: aiohttp.ClientResponse, start_ns: int) -> ModelOutput:
-    reply = await _read_reply(resp)
-    return generation_output(reply, start_ns, time.perf_counter_ns(), streamed=True)
-
-
-async def _read_stream_choices(resp: aiohttp.ClientResponse, start_ns: int) -> list[ModelOutput]:
-    reply = await _read_reply(resp)
-    return generation_outputs(reply, start_ns, time.perf_counter_ns(), streamed=True)
-
-
-def _split_endpoint(api_url: str) -> tuple[URL, ApiKind | None]:
-    """Cut a trailing endpoint off ``api_url`` and say which API it named, if any."""
-    text = api_url.strip().rstrip("/")
-    api: ApiKind | None = None
-    for suffix, kind in _ENDPOINT_SUFFIXES:
-        if text.endswith(suffix):
-            text, api = text[: -len(suffix)], kind
-            break
-    url = URL(text)
-    if url.scheme not in ("http", "https") or not url.host:
-        shown = str(url.with_user(None)) if url.absolute else text
-        raise UserError(f"--api-url must be an http(s) URL such as http://127.0.0.1:8000/v1, got {shown!r}")
-    return url, api
-
-
-def _as_bool(value: bool | str) -> bool:
-    """Accept ``verify_ssl=false`` from ``k=v`` style --model-args as well as a real bool."""
-    if isinstance(value, str):
-        return value.strip().lower() not in ("0", "false", "no", "off")
-    return bool(value)

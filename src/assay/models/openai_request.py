@@ -19,9 +19,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import aiohttp
+from yarl import URL
 
 from assay.errors import UserError
 from assay.types import ChatMessage, GenerateConfig, ImagePart, TextPart, ToolChoice, ToolInfo
@@ -161,3 +162,34 @@ def _part_json(part: TextPart | ImagePart) -> dict[str, Any]:
     if part.detail is not None:
         image["detail"] = part.detail
     return {"type": "image_url", "image_url": image}
+
+
+# -- the server URL and boolean model_args ---------------------------------------------------------------
+
+ApiKind = Literal["chat", "completions"]
+_ENDPOINT_SUFFIXES: tuple[tuple[str, ApiKind], ...] = (
+    ("/chat/completions", "chat"),
+    ("/completions", "completions"),
+)
+
+
+def split_endpoint(api_url: str) -> tuple[URL, ApiKind | None]:
+    """Cut a trailing endpoint off ``api_url`` and say which API it named, if any."""
+    text = api_url.strip().rstrip("/")
+    api: ApiKind | None = None
+    for suffix, kind in _ENDPOINT_SUFFIXES:
+        if text.endswith(suffix):
+            text, api = text[: -len(suffix)], kind
+            break
+    url = URL(text)
+    if url.scheme not in ("http", "https") or not url.host:
+        shown = str(url.with_user(None)) if url.absolute else text
+        raise UserError(f"--api-url must be an http(s) URL such as http://127.0.0.1:8000/v1, got {shown!r}")
+    return url, api
+
+
+def as_bool(value: bool | str) -> bool:
+    """Accept ``verify_ssl=false`` from ``k=v`` style --model-args as well as a real bool."""
+    if isinstance(value, str):
+        return value.strip().lower() not in ("0", "false", "no", "off")
+    return bool(value)

@@ -18,15 +18,27 @@ import os
 import random
 import socket
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import timezone
+from typing import TypeVar, cast
 
 import aiohttp
 import orjson
 
-from assay.models.openai_stream import FailureKind, OpenAIReply, ReadFailure, error_body_text, error_code, error_message
+from assay.models.openai_stream import (
+    FailureKind,
+    OpenAIReply,
+    OpenAIStreamReader,
+    ReadFailure,
+    error_body_text,
+    error_code,
+    error_message,
+    read_body,
+)
 from assay.types import ModelOutput, Usage
 
+#: What one successful attempt gives: one output, or the outputs of every choice (``n`` > 1).
+Result = TypeVar("Result", ModelOutput, list[ModelOutput])
 #: Longest exponential-backoff wait, seconds.
 BACKOFF_CAP_S = 30.0
 #: Longest ``Retry-After`` we obey, seconds: a server asking for an hour would stall the whole run,
@@ -197,3 +209,39 @@ def wait_s(retry_after_s: float | None, attempt: int, base_s: float) -> float:
     if retry_after_s is not None:
         return retry_after_s * random.uniform(1.0, 1.1)
     return random.uniform(0.0, min(BACKOFF_CAP_S, base_s * 2.0 ** min(attempt - 1, 32)))
+
+
+# -- reading a generation answer: one output, or every choice (n > 1) ----------------------------------
+
+
+def generation_from_body(raw: bytes, start_ns: int, end_ns: int) -> ModelOutput:
+    return generation_output(read_body(raw, end_ns), start_ns, end_ns, streamed=False)
+
+
+def choices_from_body(raw: bytes, start_ns: int, end_ns: int) -> list[ModelOutput]:
+    return generation_outputs(read_body(raw, end_ns), start_ns, end_ns, streamed=False)
+
+
+def failed_result(read: Callable[[bytes, int, int], Result], error: str, attempts: int) -> Result:
+    """A failed call's result in the shape ``read`` gives: one output, or a list of one."""
+    output = ModelOutput(error=error, attempts=attempts)
+    return cast(Result, [output] if read is choices_from_body else output)
+
+
+async def _read_reply(resp: aiohttp.ClientResponse) -> OpenAIReply:
+    reader = OpenAIStreamReader()
+    async for chunk in resp.content.iter_any():
+        reader.feed(chunk, time.perf_counter_ns())
+        if reader.failure is not None:  # an error event: no need to wait for the rest
+            break
+    return reader.finish()
+
+
+async def read_stream(resp: aiohttp.ClientResponse, start_ns: int) -> ModelOutput:
+    reply = await _read_reply(resp)
+    return generation_output(reply, start_ns, time.perf_counter_ns(), streamed=True)
+
+
+async def read_stream_choices(resp: aiohttp.ClientResponse, start_ns: int) -> list[ModelOutput]:
+    reply = await _read_reply(resp)
+    return generation_outputs(reply, start_ns, time.perf_counter_ns(), streamed=True)
