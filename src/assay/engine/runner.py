@@ -188,12 +188,11 @@ def _work_units(state: RunState, pending: list[WorkItem]) -> deque[list[WorkItem
     if config.repeats == 1 or not config.repeats_as_n or not isinstance(model, MultiChoiceModel):
         state.ask_n = False
         return deque([item] for item in pending)
-    units: dict[tuple[str, str, str, int], list[WorkItem]] = {}
+    units: dict[object, list[WorkItem]] = {}  # a sample's repeats share a key; other items keep their own
     for position, item in enumerate(pending):
-        if item.dataset.request_kind is RequestKind.GENERATE and not item.sample.tools:
-            units.setdefault((item.dataset.name, item.subset.name, item.sample.id, -1), []).append(item)
-        else:
-            units[(item.dataset.name, item.subset.name, item.sample.id, position)] = [item]
+        groupable = item.dataset.request_kind is RequestKind.GENERATE and not item.sample.tools
+        key = (item.dataset.name, item.subset.name, item.sample.id) if groupable else position
+        units.setdefault(key, []).append(item)
     return deque(units.values())
 
 

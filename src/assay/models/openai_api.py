@@ -266,19 +266,19 @@ class OpenAIAPI:
         plan: RequestPlan,
         read: Callable[[bytes, int, int], Result],
         stream: bool = False,
-        read_stream: Callable[[aiohttp.ClientResponse, int], Awaitable[Result]] | None = None,
+        read_sse: Callable[[aiohttp.ClientResponse, int], Awaitable[Result]] | None = None,
     ) -> Result:
         """POST ``data`` until an attempt succeeds, fails for good, or the retries run out.
 
         ``read`` turns a whole body into the result (or raises RetryableError / RejectedError),
-        ``read_stream`` an SSE answer (when ``stream``). A failed call's result is one output with
+        ``read_sse`` an SSE answer (when ``stream``). A failed call's result is one output with
         ``error`` set, as a list when ``read`` gives lists.
         """
         attempts = 0
         while True:
             attempts += 1
             try:
-                result = await self._attempt(url, data, plan, read, stream, read_stream)
+                result = await self._attempt(url, data, plan, read, stream, read_sse)
             except RetryableError as exc:
                 if attempts > config.retries:
                     return failed_result(read, f"{exc} (gave up after {attempts} attempts)", attempts)
@@ -299,7 +299,7 @@ class OpenAIAPI:
         plan: RequestPlan,
         read: Callable[[bytes, int, int], Result],
         stream: bool,
-        read_stream: Callable[[aiohttp.ClientResponse, int], Awaitable[Result]] | None,
+        read_sse: Callable[[aiohttp.ClientResponse, int], Awaitable[Result]] | None,
     ) -> Result:
         session = self._sessions.current() or await self._sessions.get()
         start_ns = time.perf_counter_ns()
@@ -308,8 +308,8 @@ class OpenAIAPI:
                 if not 200 <= resp.status < 300:
                     await self._raise_for_status(resp)
                 # A server may answer a stream request in one JSON piece; that is read as a body.
-                if stream and read_stream is not None and resp.content_type != "application/json":
-                    return await read_stream(resp, start_ns)
+                if stream and read_sse is not None and resp.content_type != "application/json":
+                    return await read_sse(resp, start_ns)
                 raw = await resp.read()
                 return read(raw, start_ns, time.perf_counter_ns())
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
