@@ -23,7 +23,7 @@ import sys
 import warnings
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
@@ -88,6 +88,10 @@ class TaskConfig(BaseModel):
     judge_worker_num: int | None = Field(None, ge=1, description="Deprecated: use judge.concurrency.")
     sandbox: SandboxConfig | None = Field(
         None, description="How model-written code runs: {engine: bwrap | none, ...} (docs/code.md)."
+    )
+    keep_images: Literal["thumbnail", "original", "none"] = Field(
+        "thumbnail",
+        description="Keep a copy of each image sent under <out>/images/ for the viewer: scaled down, as sent, or none.",
     )
     analysis_report: bool = Field(False, description="Accepted for compatibility; unused.")
     collect_perf: bool = Field(True, description="Record per-request latency and tokens (always on).")

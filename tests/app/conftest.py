@@ -10,6 +10,10 @@ The outputs hold, with the verdict of every sample known in advance:
 * ``20260104_120000`` (model-judged): gsm8k graded by an LLM judge: right, wrong, no readable verdict;
 * ``20260103_120000`` (model-code): three HumanEval problems run in the sandbox (passed, failed,
   ZeroDivisionError), when bubblewrap, root and ../shared/data are there;
+* ``20260106_120000`` (model-c): general_mcq scored by option log-likelihoods (a backend that gives
+  each option ``-len(option)/4`` per character block, see :class:`OptionLikelihoods`);
+* ``20260107_120000`` (model-vision): toy_vmcq, two questions about 1200-pixel JPEG pictures, which
+  the run keeps as 768-pixel thumbnails;
 * ``perf/fast`` and ``perf/slow``: two perf sweeps (concurrency 1, 2, 4) with different latencies;
   the last run of ``perf/slow`` has its client self-check verdict set to "client-bound" afterwards.
 """
@@ -36,10 +40,15 @@ from rich.console import Console
 
 from assay import TaskConfig, run_task
 from assay.mock_server import Rule, ServerConfig, run_server_in_thread
+from assay.models import register_model_api
+from assay.models.mock_llm import MockLLM
+from assay.types import ChatMessage
 from tests.conftest import SHARED_DATA
+from tests.engine.vmcq import vmcq_data
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "data"
 RUN_A, RUN_B, RUN_CODE, RUN_JUDGED = "20260101_120000", "20260102_120000", "20260103_120000", "20260104_120000"
+RUN_C, RUN_VISION = "20260106_120000", "20260107_120000"
 PERF_FAST, PERF_SLOW = "perf/fast", "perf/slow"
 CHROMIUM_PATHS = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 
@@ -110,6 +119,40 @@ def make_eval_runs(root: Path) -> None:
     )
     _eval(root / RUN_B, "model-b", MCQ_RULES_B, ["general_mcq"], {"general_mcq": _mcq_args()})
     make_judged_run(root, gsm8k)
+    make_likelihood_run(root)
+    make_vision_run(root)
+
+
+@register_model_api("viewer_option_likelihoods")
+class OptionLikelihoods(MockLLM):
+    """A model that scores options without weights: an option of ``c`` characters gets the
+    log-likelihood ``-c / 4`` over ``1 + c // 8`` tokens (shorter options are more likely)."""
+
+    async def loglikelihood(
+        self, context: list[ChatMessage] | str, continuations: list[str]
+    ) -> list[tuple[float, int]]:
+        return [(-len(text) / 4, 1 + len(text) // 8) for text in continuations]
+
+
+def make_likelihood_run(root: Path) -> None:
+    """model-c: general_mcq chosen by per-token log-likelihood (``choice_scoring: loglikelihood_norm``)."""
+    config = TaskConfig(
+        model="model-c",
+        eval_type="viewer_option_likelihoods",
+        datasets=["general_mcq"],
+        dataset_args={"general_mcq": {**_mcq_args(), "extra_params": {"choice_scoring": "loglikelihood_norm"}}},
+        work_dir=str(root / RUN_C),
+        no_timestamp=True,
+    )
+    run_task(config, show_progress=False)
+
+
+def make_vision_run(root: Path) -> None:
+    """model-vision: toy_vmcq with 1200-pixel pictures (red-7 answered right, blue-3 wrong)."""
+    data = root.parent / "vmcq_data"
+    vmcq_data(data, size=1200, fmt="JPEG")
+    rules = [Rule(contains="red square", reply="ANSWER: A"), Rule(contains="blue square", reply="ANSWER: B")]
+    _eval(root / RUN_VISION, "model-vision", rules, ["toy_vmcq"], {"toy_vmcq": {"local_path": str(data)}})
 
 
 def make_judged_run(root: Path, gsm8k: Path) -> None:

@@ -17,7 +17,17 @@ from typing import Any
 
 import pytest
 
-from tests.app.conftest import PERF_FAST, PERF_SLOW, RUN_A, RUN_B, RUN_CODE, RUN_JUDGED, BrowserPage
+from tests.app.conftest import (
+    PERF_FAST,
+    PERF_SLOW,
+    RUN_A,
+    RUN_B,
+    RUN_C,
+    RUN_CODE,
+    RUN_JUDGED,
+    RUN_VISION,
+    BrowserPage,
+)
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="browser tests need playwright: pip install playwright")
 expect = sync_api.expect
@@ -47,7 +57,7 @@ def mcq(*numbers: int) -> list[str]:
 def test_runs_page_lists_sorts_and_filters_every_run(browser_page: BrowserPage, browser_outputs: Path) -> None:
     page = browser_page.open("/runs")
     rows = page.locator("#runs-table tbody tr")
-    expected = {RUN_A, RUN_B, RUN_JUDGED, PERF_FAST, PERF_SLOW}
+    expected = {RUN_A, RUN_B, RUN_C, RUN_JUDGED, RUN_VISION, PERF_FAST, PERF_SLOW}
     expected |= {RUN_CODE} if (browser_outputs / RUN_CODE).exists() else set()
     expect(rows).to_have_count(len(expected))
     assert set(rows.evaluate_all("rows => rows.map(r => r.dataset.id)")) == expected
@@ -299,6 +309,53 @@ def test_compare_two_runs_lists_their_disagreements(browser_page: BrowserPage) -
     expect(page).to_have_url(re.compile(rf"#/run/{RUN_B}/sample/general_mcq/example-6%230$"))
     expect(page.locator("#verdict h2")).to_have_text("Correct")
     expect(page.locator("#extracted pre")).to_have_text("C")
+
+
+def test_compare_three_runs_shows_every_pair_and_each_runs_verdict(browser_page: BrowserPage) -> None:
+    page = browser_page.open(f"/compare?runs={RUN_A},{RUN_B},{RUN_C}&benchmark=general_mcq")
+    expect(page.locator("#compare-pairs tbody tr")).to_have_count(3)  # A-B, A-C, B-C
+    rows = page.locator("#compare-disagreements tr.disagreement")
+    # Right in model-a: 0 2 5 8; model-b: 0 1 5 6 8; model-c (by likelihood): 2 8 11; 3 errored in a and b.
+    expect(rows).to_have_count(6)
+    assert sorted(rows.evaluate_all("rows => rows.map(r => r.dataset.key)")) == mcq(0, 1, 11, 2, 5, 6)
+    verdicts = page.locator('#compare-disagreements tr[data-key="example-11#0"] td').all_inner_texts()
+    assert verdicts[2:] == ["wrong", "wrong", "right"]
+    pair_ac = page.locator("#compare-pairs tbody tr").filter(has_text="C: model-c").first
+    assert pair_ac.locator("td").all_inner_texts()[:6] == ["A: model-a", "C: model-c", "2", "1", "2", "6"]
+    browser_page.shot("compare-three")
+
+
+def test_a_likelihood_sample_shows_each_options_scores_and_which_ranking_chose(browser_page: BrowserPage) -> None:
+    page = browser_page.open(f"/run/{RUN_C}/sample/general_mcq/example-11%230")
+    expect(page.locator("#verdict h2")).to_have_text("Correct")
+    rows = page.locator("#option-scores tbody tr")
+    expect(rows).to_have_count(4)
+    assert rows.locator("th").all_inner_texts() == ["A", "Bgoldchosen", "C", "D"]
+    # B: -2.5 over 2 tokens; C: -1.5 over 1. B wins per token, C in total.
+    expect(rows.nth(1).locator("td")).to_have_text(["-2.5000", "2", "-1.2500"])
+    expect(rows.nth(1).locator("td.best")).to_have_text("-1.2500")
+    expect(rows.nth(2).locator("td.best")).to_have_text("-1.5000")
+    expect(page.locator("#option-choice")).to_have_text(
+        "Chosen: B, the likeliest per token (length-normalised); by total log-likelihood it is not."
+    )
+    expect(page.locator("#reply")).to_contain_text("no reply: a log-likelihood request scores the options")
+    browser_page.shot("sample-likelihoods")
+
+
+def test_a_prompt_image_is_shown_from_the_copy_the_run_kept(browser_page: BrowserPage) -> None:
+    page = browser_page.open(f"/run/{RUN_VISION}/sample/toy_vmcq/blue-3%230")
+    expect(page.locator("#verdict h2")).to_have_text("Wrong")
+    expect(page.locator("#extracted pre")).to_have_text("B")
+    expect(page.locator("#gold pre")).to_have_text("C")
+    image = page.locator("#prompt img.prompt-image")
+    expect(image).to_have_count(1)
+    expect(image).to_be_visible()
+    page.wait_for_function("() => document.querySelector('#prompt img.prompt-image').complete")
+    # The 1200-pixel picture sent, kept as a 768-pixel thumbnail, decoded by the browser.
+    assert image.evaluate("img => [img.naturalWidth, img.naturalHeight]") == [768, 768]
+    expect(page.locator("#prompt figcaption")).to_contain_text("blue-3.jpg")
+    expect(page.locator("#reply")).to_contain_text("ANSWER: B")
+    browser_page.shot("sample-image")
 
 
 def test_compare_page_picks_runs_and_benchmark_from_a_form(browser_page: BrowserPage) -> None:

@@ -11,94 +11,25 @@
 
 from __future__ import annotations
 
-import hashlib
-import io
 import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
-from PIL import Image, ImageDraw
 
 from assay import TaskConfig, run_task
-from assay.benchmarks import BenchmarkMeta, DataSpec, MultipleChoiceAdapter, QuestionAnswerAdapter, register_benchmark
-from assay.benchmarks._mcq import SINGLE_ANSWER_TEMPLATE
+from assay.benchmarks import BenchmarkMeta, DataSpec, QuestionAnswerAdapter, register_benchmark
 from assay.mock_server import Rule, ServerConfig, run_server_in_thread
 from assay.scoring import BaseScorer, register_scorer
-from assay.types import ContentPart, ImagePart, ModelOutput, RequestKind, Sample, Score, TextPart
+from assay.types import ModelOutput, RequestKind, Sample, Score
 from tests.benchmarks.helpers import write_jsonl
-
-# --- a general_vmcq-style benchmark: question, options and an image file per record -------------
-
-
-@register_benchmark(
-    BenchmarkMeta(
-        name="toy_vmcq",
-        pretty_name="Toy VMCQ",
-        description="Multiple choice about a picture (general_vmcq's record shape).",
-        version="1",
-        dataset_id="toy/vmcq",
-        local_layout="<dir>/<subset>.jsonl with question, A-D, answer, image (a path relative to the file)",
-        subset_list=["default"],
-        eval_split="test",
-        prompt_template=SINGLE_ANSWER_TEMPLATE,
-        metric_list=["acc"],
-    )
-)
-class ToyVMCQ(MultipleChoiceAdapter):
-    def record_to_sample(self, record: Mapping[str, Any], *, subset: str, index: int) -> Sample:
-        root = Path(self.meta.local_path or ".")
-        return Sample(
-            id=str(record["id"]),
-            input=str(record["question"]),
-            choices=[str(record[letter]) for letter in "ABCD"],
-            target=str(record["answer"]),
-            subset=subset,
-            metadata={"image": str(root / record["image"])},
-        )
-
-    def user_content(self, sample: Sample, prompt: str) -> list[ContentPart]:
-        # The question's text and its picture travel in one user message.
-        return [TextPart(text=prompt), ImagePart(source=sample.metadata["image"], detail="low")]
-
-
-def _png(color: str, digit: str) -> bytes:
-    image = Image.new("RGB", (64, 64), color)
-    ImageDraw.Draw(image).text((26, 24), digit, fill="white")
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
-def _vmcq_data(root: Path) -> dict[str, str]:
-    """Two records, each with its own generated picture; returns the SHA-256 of each image by id."""
-    hashes = {}
-    rows = []
-    for record_id, color, digit, answer in [("red-7", "red", "7", "A"), ("blue-3", "blue", "3", "C")]:
-        data = _png(color, digit)
-        (root / "images").mkdir(parents=True, exist_ok=True)
-        (root / "images" / f"{record_id}.png").write_bytes(data)
-        hashes[record_id] = hashlib.sha256(data).hexdigest()
-        rows.append(
-            {
-                "id": record_id,
-                "question": f"Which digit is drawn on the {color} square?",
-                "A": "7",
-                "B": "5",
-                "C": "3",
-                "D": "1",
-                "answer": answer,
-                "image": f"images/{record_id}.png",
-            }
-        )
-    write_jsonl(root / "default.jsonl", rows)
-    return hashes
+from tests.engine.vmcq import png, vmcq_data
 
 
 def test_an_image_travels_as_image_url_and_is_journaled_as_a_reference(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    hashes = _vmcq_data(data)
+    hashes = vmcq_data(data)
     rules = [Rule(contains="red square", reply="ANSWER: A"), Rule(contains="blue square", reply="ANSWER: B")]
     out = tmp_path / "out"
     with run_server_in_thread(ServerConfig(rules=rules)) as srv:
@@ -134,7 +65,7 @@ def test_an_image_travels_as_image_url_and_is_journaled_as_a_reference(tmp_path:
 
 def test_a_changed_image_is_a_changed_prompt(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    _vmcq_data(data)
+    vmcq_data(data)
     with run_server_in_thread(ServerConfig(default_reply="ANSWER: A")) as srv:
         config = TaskConfig(
             model="mock-model",
@@ -145,7 +76,7 @@ def test_a_changed_image_is_a_changed_prompt(tmp_path: Path) -> None:
             no_timestamp=True,
         )
         run_task(config, show_progress=False)
-        (data / "images" / "red-7.png").write_bytes(_png("red", "8"))
+        (data / "images" / "red-7.png").write_bytes(png("red", "8"))
         with pytest.raises(Exception, match="different model, prompt or generation config"):
             run_task(config.model_copy(update={"use_cache": str(tmp_path / "out")}), show_progress=False)
 

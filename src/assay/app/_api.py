@@ -7,6 +7,7 @@ responses), so each answer can be read and tested without a server. The contract
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
@@ -25,7 +26,7 @@ __all__ = ["MAX_PAGE", "Api", "BadRequest"]
 MAX_PAGE = 500
 #: Most runs one comparison may hold.
 MAX_COMPARED = 5
-_RUN_PARTS = ("report", "samples")
+_RUN_PARTS = ("report", "samples", "images")
 
 
 class BadRequest(ValueError):
@@ -59,8 +60,9 @@ class Api:
             raise BadRequest("order must be asc or desc")
         return {"runs": self.store.listing(params.get("q") or "", sort, order == "desc")}
 
-    def run_resource(self, request: Request) -> dict[str, Any]:
-        """``/api/runs/{id}/report``, ``.../samples`` and ``.../samples/{benchmark}/{key}``.
+    def run_resource(self, request: Request) -> dict[str, Any] | Path:
+        """``/api/runs/{id}/report``, ``.../samples``, ``.../samples/{benchmark}/{key}`` and
+        ``.../images/{sha256}`` (a file: the copy of a prompt's image the run kept).
 
         Run ids contain slashes, so the id is the shortest prefix before ``report`` or ``samples``
         that names an eval run.
@@ -81,6 +83,8 @@ class Api:
                 return self._samples(run, request)
             if part == "samples" and len(rest) >= 2:
                 return self._sample(run, rest[0], "/".join(rest[1:]))
+            if part == "images" and len(rest) == 1:
+                return self._image(run, rest[0])
         raise NotInsideRoot("not found")
 
     def _report(self, run_id: str, run: EvalRun) -> dict[str, Any]:
@@ -118,7 +122,13 @@ class Api:
         review, prediction = bench.review(key), bench.prediction(key)
         if review is None and prediction is None:
             raise NotInsideRoot(f"no sample {key!r} in {benchmark}")
-        return {"prediction": prediction, "review": review}
+        return {"prediction": prediction, "review": review, "kept_images": sorted(run.kept_images(prediction))}
+
+    def _image(self, run: EvalRun, sha256: str) -> Path:
+        path = run.image(sha256)
+        if path is None:
+            raise NotInsideRoot(f"the run kept no copy of image {sha256[:64]!r}")
+        return path
 
     def compare(self, request: Request) -> dict[str, Any]:
         """``GET /api/compare?runs=ID1,ID2[,ID3]&benchmark=B``."""

@@ -22,12 +22,14 @@ import orjson
 from assay.app._benchmark import BenchmarkSamples
 from assay.app._files import read_json, read_yaml
 from assay.app._paths import OutputsRoot
+from assay.engine.images import EXTENSIONS as IMAGE_EXTENSIONS
 
 __all__ = ["RUNNING_WINDOW_S", "EvalRun", "created_time"]
 
 #: A run whose journals changed this recently, with benchmarks still unreported, is running.
 RUNNING_WINDOW_S = 30.0
 _TIMESTAMP = re.compile(r"^(\d{8}_\d{6})$")
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
 def created_time(root: OutputsRoot, path: Path) -> str | None:
@@ -101,6 +103,30 @@ class EvalRun:
                     lambda: self._report_metrics(benchmark),
                 )
             return self._samples[benchmark]
+
+    def image(self, sha256: str) -> Path | None:
+        """The copy of a prompt's image the run kept (``images/<sha256>.<ext>``, see
+        ``assay.engine.images``), or None; only a 64-digit hex name is ever looked up."""
+        if not _SHA256.match(sha256):
+            return None
+        for extension in IMAGE_EXTENSIONS.values():
+            path = self.root.file(self.path / "images" / f"{sha256}{extension}")
+            if path is not None:
+                return path
+        return None
+
+    def kept_images(self, prediction: dict[str, Any] | None) -> dict[str, Path]:
+        """The images of a prediction's prompt that the run kept a copy of, by SHA-256."""
+        messages = (prediction or {}).get("input")
+        hashes = {
+            str(part.get("sha256"))
+            for message in (messages if isinstance(messages, list) else [])
+            if isinstance(message, dict) and isinstance(message.get("content"), list)
+            for part in message["content"]
+            if isinstance(part, dict) and part.get("type") == "image"
+        }
+        found = {sha256: self.image(sha256) for sha256 in sorted(hashes)}
+        return {sha256: path for sha256, path in found.items() if path is not None}
 
     def journals(self, kind: str, benchmark: str) -> list[Path]:
         """The ``kind`` (``reviews`` / ``predictions``) journals of ``benchmark``, in name order."""

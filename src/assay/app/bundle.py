@@ -3,14 +3,17 @@
 For sharing a run where the viewer cannot run (an e-mail, a ticket, an archive): every benchmark's
 report (scores with standard errors per metric, category and subset; how samples ended; timing) and
 its first samples (prompt, reply, extracted answer, gold, verdict). Everything is inline: the CSS,
-a few lines of JavaScript to filter samples by verdict, and no chart, so no plotly. The file names
-no URL in any ``src`` or ``href``; text a model or a dataset wrote is escaped, never markup.
+a few lines of JavaScript to filter samples by verdict, and no chart, so no plotly. The prompt images
+the run kept are inlined as ``data:`` URLs; the file names no other URL in any ``src`` or
+``href``; text a model or a dataset wrote is escaped, never markup.
 """
 
 from __future__ import annotations
 
+import base64
 import html
 import math
+import mimetypes
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +28,7 @@ __all__ = ["DEFAULT_SAMPLES", "write_bundle"]
 DEFAULT_SAMPLES = 200
 
 _CSS = """
+.prompt-image{max-width:480px;max-height:360px;display:block;margin:.3rem 0}
 body{font:14px/1.45 system-ui,sans-serif;margin:0 auto;max-width:1100px;padding:1rem 1.5rem;color:#1d232b}
 h1{font-size:1.5rem}h2{margin-top:2.5rem;border-bottom:2px solid #d8dee6;padding-bottom:.3rem}
 table{border-collapse:collapse;margin:.6rem 0}th,td{border:1px solid #d8dee6;padding:.25rem .6rem;text-align:left}
@@ -84,7 +88,7 @@ def render_bundle(run: EvalRun, samples_per_benchmark: int) -> str:
         parts.append(_report(report) if report else '<p class="muted">No report yet (the run did not finish).</p>')
         samples = run.samples(bench)
         if samples is not None:
-            parts.append(_samples(samples, samples_per_benchmark))
+            parts.append(_samples(run, samples, samples_per_benchmark))
     config = run.config()
     if config:
         import yaml
@@ -172,7 +176,7 @@ def _score_cells(group: dict[str, Any]) -> list[str]:
     return [_num(group.get("score")), _num(group.get("stderr")), _num(group.get("num"))]
 
 
-def _samples(bench: BenchmarkSamples, limit: int) -> str:
+def _samples(run: EvalRun, bench: BenchmarkSamples, limit: int) -> str:
     table = bench.table()
     shown = min(limit, len(table))
     parts = [
@@ -190,12 +194,22 @@ def _samples(bench: BenchmarkSamples, limit: int) -> str:
             continue
         item = item_of(review, float(table.value[row]), int(table.status[row]))
         prediction = bench.prediction(str(review.get("key"))) or {}
-        parts.append(_sample(item, review, prediction))
+        parts.append(_sample(item, review, prediction, _images(run, prediction)))
     parts.append("</div>")
     return "\n".join(parts)
 
 
-def _sample(item: dict[str, Any], review: dict[str, Any], prediction: dict[str, Any]) -> str:
+def _images(run: EvalRun, prediction: dict[str, Any]) -> str:
+    """The prompt's images the run kept, inline as data: URLs (thumbnails: tens of KB each)."""
+    tags = []
+    for sha256, path in run.kept_images(prediction).items():
+        mime = mimetypes.guess_type(path.name)[0] or "image/png"
+        data = base64.b64encode(path.read_bytes()).decode("ascii")
+        tags.append(f'<img class="prompt-image" alt="image {sha256[:12]}" src="data:{mime};base64,{data}">')
+    return "".join(tags)
+
+
+def _sample(item: dict[str, Any], review: dict[str, Any], prediction: dict[str, Any], images: str = "") -> str:
     score = as_dict(review.get("score"))
     if item["status"] != "scored":
         verdict = item["status"]
@@ -212,6 +226,8 @@ def _sample(item: dict[str, Any], review: dict[str, Any], prediction: dict[str, 
         ("Verdict", _verdict_text(score)),
     ]
     body = "".join(f"<p><b>{label}</b></p><pre>{_e(text)}</pre>" for label, text in detail if text not in (None, ""))
+    if images:
+        body = f"<p><b>Images in the prompt</b></p>{images}{body}"
     flags = " (truncated)" if item["truncated"] else ""
     extracted = _e(score.get("extracted")) or "(none)"
     return (

@@ -144,7 +144,12 @@ def create_app(outputs: Path, *, allowed_hosts: Sequence[str] | None = None) -> 
     def endpoint(method: Any) -> Any:
         def handle(request: Request) -> Response:
             try:
-                return JSONResponse(method(request))
+                answer = method(request)
+                if isinstance(answer, Path):  # a kept image: named by its hash, so it never changes
+                    media_type = mimetypes.guess_type(answer.name)[0] or "application/octet-stream"
+                    headers = {"cache-control": "max-age=31536000, immutable"}
+                    return FileResponse(answer, media_type=media_type, headers=headers)
+                return JSONResponse(answer)
             except NotInsideRoot as exc:
                 return _error(404, str(exc))
             except BadRequest as exc:

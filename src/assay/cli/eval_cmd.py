@@ -53,6 +53,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     r.add_argument("--debug", action="store_true", default=None, help="verbose logs and tracebacks")
     r.add_argument("--dry-run", action="store_true", default=None, help="check config and data, then stop")
     r.add_argument("--no-progress", action="store_true", help="no progress bar")
+    r.add_argument(
+        "--keep-images",
+        choices=["thumbnail", "original", "none"],
+        help="copy of each image sent, kept under <out>/images/ for `assay app` (default thumbnail)",
+    )
     r.add_argument("--eval-backend", help="only 'Native' (EvalScope compatibility)")
     j = p.add_argument_group("LLM judge (docs/judges.md)")
     j.add_argument(

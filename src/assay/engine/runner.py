@@ -29,6 +29,7 @@ from typing import Any
 
 from assay.benchmarks import BenchmarkAdapter
 from assay.config import TaskConfig
+from assay.engine.images import ImageKeeper
 from assay.engine.plan import (
     DatasetPlan,
     WorkItem,
@@ -69,6 +70,8 @@ class RunState:
     judge_usage: dict[str, JudgeUsage] = field(default_factory=dict)
     #: Whether repeats are still asked as `n` completions (False once the server ignored or refused it).
     ask_n: bool = True
+    #: Keeps a copy of each image sent, for the viewer (None: ``keep_images: none``).
+    images: ImageKeeper | None = None
 
 
 async def run_task_async(config: TaskConfig, work_dir: Path, *, show_progress: bool = True) -> dict[str, Report]:
@@ -104,6 +107,8 @@ async def run_task_async(config: TaskConfig, work_dir: Path, *, show_progress: b
             with EvalProgress(plans, enabled=show_progress, repeats=config.repeats) as progress:
                 state = RunState(config, model, context, progress, {p.name: DatasetStats() for p in plans})
                 state.judge_usage = {p.name: JudgeUsage() for p in plans if p.judged}
+                if config.keep_images != "none":
+                    state.images = ImageKeeper(work_dir / "images", config.keep_images)
                 pending = _reuse_cached(state, items)
                 await _run_workers(state, pending)
                 if state.scoring:
@@ -255,6 +260,8 @@ def _schedule_scoring(state: RunState, item: WorkItem, output: ModelOutput) -> N
 async def _score(state: RunState, item: WorkItem, output: ModelOutput) -> None:
     plan: DatasetPlan = item.dataset
     current_usage.set(state.judge_usage.get(plan.name))  # this task's own context: judge cost by benchmark
+    if state.images is not None and state.images.wanted(item.sample.input):
+        await asyncio.to_thread(state.images.keep, item.sample.input)
     try:
         score = await score_output(plan.scorers, plan.adapter.filters, item.sample, output, state.scoring_context)
     except Exception as exc:  # a scorer bug must not cost the other samples

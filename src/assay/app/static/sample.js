@@ -40,7 +40,7 @@ export function renderSample(view, params, token, id, benchmark, key) {
         details.judge !== undefined || details.rule ? judgePanel(details) : null,
         output.option_scores ? optionScores(output.option_scores, review ? review.target : prediction.target, score) : null,
         otherDetails(details),
-        section("Prompt", "prompt", messages(prediction.input)),
+        section("Prompt", "prompt", messages(prediction.input, keptImage(id, data.kept_images))),
         section("Reply", "reply", replyView(output)),
         callFacts(output, prediction),
         h(
@@ -263,8 +263,21 @@ function optionScores(options, target, score) {
   return section(
     "Option log-likelihoods",
     "option-scores",
+    h("p", { id: "option-choice" }, choiceReason(options, chosen, best, bestNorm)),
     table(["Option", "Log-likelihood (sum)", "Tokens", "Per token"], rows, { class: "options" }),
   );
+}
+
+/** Which ranking picked the chosen option: the summed log-likelihood, the per-token one, or both. */
+function choiceReason(options, chosen, best, bestNorm) {
+  const option = options.find((o) => o.label === chosen);
+  if (!option) return "No option was chosen.";
+  const bySum = option.logprob === best;
+  const byToken = option.logprob_per_token === bestNorm;
+  if (bySum && byToken) return `Chosen: ${chosen}, the likeliest option both in total and per token.`;
+  if (byToken) return `Chosen: ${chosen}, the likeliest per token (length-normalised); by total log-likelihood it is not.`;
+  if (bySum) return `Chosen: ${chosen}, the likeliest in total; per token another option is likelier.`;
+  return `Chosen: ${chosen}.`;
 }
 
 function otherDetails(details) {
@@ -273,29 +286,47 @@ function otherDetails(details) {
   return section("Other scoring details", "score-details", kvTable(rest));
 }
 
-/** The chat messages as sent, by role; images from data URLs shown inline. */
-function messages(input) {
+/**
+ * The chat messages as sent, by role. Images are shown from the copy the run kept (images/<sha256>,
+ * see assay.engine.images) or from a data: URL; otherwise their reference is printed.
+ */
+function messages(input, imageSrc) {
   if (typeof input === "string") return h("div", { class: "msg role-prompt" }, h("div", { class: "role" }, "prompt"), h("pre", null, input));
   return (input || []).map((message) =>
     h(
       "div",
       { class: `msg role-${message.role}` },
       h("div", { class: "role" }, message.role, message.tool_call_id ? ` (answers ${message.tool_call_id})` : ""),
-      contentNodes(message.content),
+      contentNodes(message.content, imageSrc),
       message.tool_calls ? toolCalls(message.tool_calls) : null,
     ),
   );
 }
 
-function contentNodes(content) {
+/** The viewer's address of a kept image by its hash, or null when the run kept no copy. */
+function keptImage(id, kept) {
+  const hashes = new Set(kept || []);
+  return (sha256) => (hashes.has(sha256) ? `api/runs/${runPath(id)}/images/${sha256}` : null);
+}
+
+function contentNodes(content, imageSrc) {
   if (content === null || content === undefined) return null;
   if (typeof content === "string") return h("pre", null, content);
   return content.map((part) => {
     if (part.type === "text") return h("pre", null, part.text);
     const url = imageUrl(part);
-    if (url && url.startsWith("data:image/")) return h("img", { class: "prompt-image", src: url, alt: part.source || "image in the prompt" });
-    const label = url || part.source || "";
-    return h("p", { class: "muted" }, `[image ${label.slice(0, 120)}${part.sha256 ? ` sha256 ${part.sha256.slice(0, 12)}` : ""}]`);
+    const where = String(part.source || url || "image");
+    const reference = `${where.startsWith("data:") ? "an inline data: URL" : where}${part.sha256 ? ` (sha256 ${part.sha256.slice(0, 12)})` : ""}`;
+    const src = (part.sha256 && imageSrc(part.sha256)) || (url && url.startsWith("data:image/") ? url : null);
+    if (src) {
+      return h(
+        "figure",
+        { class: "prompt-figure" },
+        h("img", { class: "prompt-image", src, alt: `image in the prompt: ${reference.slice(0, 200)}` }),
+        h("figcaption", { class: "muted" }, reference.slice(0, 200)),
+      );
+    }
+    return h("p", { class: "muted" }, `[image ${reference.slice(0, 200)}: no copy kept]`);
   });
 }
 
@@ -324,6 +355,8 @@ function replyView(output) {
   }
   if (output.turns && output.turns.length > 1) {
     output.turns.forEach((turn, i) => nodes.push(h("h3", null, `Turn ${i + 1}`), foldThinking(turn)));
+  } else if (!output.text && output.option_scores) {
+    nodes.push(h("p", { class: "muted" }, "(no reply: a log-likelihood request scores the options, it generates no text)"));
   } else {
     nodes.push(foldThinking(output.text || ""));
   }
