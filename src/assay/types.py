@@ -35,7 +35,7 @@ class TextPart(BaseModel):
 class ImagePart(BaseModel):
     """An image inside a message: a file, a URL, or bytes a dataset holds in memory.
 
-    Only a reference reaches the journal (``source`` and ``sha256``); ``data`` is never serialised.
+    Only a reference reaches the journal (``source`` and ``sha256``); ``data`` and ``cache_path`` never do.
     ``sha256`` is computed once, when the part is made, from the bytes (from the URL text for a
     remote ``http(s)`` image, which the server fetches itself), so fingerprints hash an image once.
 
@@ -56,6 +56,12 @@ class ImagePart(BaseModel):
     mime_type: str | None = Field(None, description="`image/png` ...; guessed from the bytes or name when unset.")
     detail: Literal["auto", "low", "high"] | None = Field(None, description="OpenAI's image `detail` hint.")
     data: bytes | None = Field(None, exclude=True, repr=False, description="The bytes, when held in memory.")
+    cache_path: str | None = Field(
+        None,
+        exclude=True,
+        description="A file holding the bytes when `source` is not one (a dataset location whose bytes were "
+        "spooled to disk so that a run does not hold every image in memory).",
+    )
 
     @model_validator(mode="after")
     def _hash_once(self) -> ImagePart:
@@ -64,7 +70,8 @@ class ImagePart(BaseModel):
             digest = hashlib.sha256(raw if raw is not None else self.source.encode("utf-8")).hexdigest()
             object.__setattr__(self, "sha256", digest)
         if self.mime_type is None:
-            object.__setattr__(self, "mime_type", _guess_mime(self.data, self.source))
+            head = self.data if self.data is not None or self.cache_path is None else _head(self.cache_path)
+            object.__setattr__(self, "mime_type", _guess_mime(head, self.source))
         return self
 
     @property
@@ -80,6 +87,8 @@ class ImagePart(BaseModel):
         """
         if self.data is not None:
             return self.data
+        if self.cache_path is not None:
+            return Path(self.cache_path).read_bytes()
         if self.is_remote:
             return None
         if self.source.startswith("data:"):
@@ -162,6 +171,15 @@ def messages_json(input: list[ChatMessage] | str) -> list[dict[str, Any]] | str:
     if isinstance(input, str):
         return input
     return [message.model_dump(mode="json", exclude_none=True) for message in input]
+
+
+def _head(path: str) -> bytes | None:
+    """The first bytes of a file, enough to recognise an image type."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(16)
+    except OSError:
+        return None
 
 
 def _guess_mime(data: bytes | None, source: str) -> str | None:

@@ -152,7 +152,11 @@ def _print_example(sample: Sample, note: str) -> None:
     for message in messages:
         if show_roles:
             print(f"[{message.role}]")
-        print(message.content)
+        if isinstance(message.content, str):
+            print(message.content)
+            continue
+        # Parts: text as it is, each image as a marker where it goes (its bytes are not text).
+        print("".join(p.text if p.type == "text" else f"[image: {p.source}]" for p in message.content))
     target = sample.target if isinstance(sample.target, str) else " | ".join(sample.target)
     print(f"\ntarget: {target or '(none: the reply is scored by checks, not against a gold answer)'}")
 

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from assay.datasets.spool import spool_cells
 from assay.errors import UserError, did_you_mean
 
 #: Hubs a user may name with ``--dataset-hub``.
@@ -75,7 +76,7 @@ def load_hub_split(
             f"dataset hub 'local' needs local files: set local_path in dataset_args or --dataset-dir "
             f"(no local copy was found for {dataset_id!r})"
         )
-    records: list[dict[str, Any]] = dataset.to_list()
+    records = _records(dataset)
     return HubSplit(
         records=records,
         hub=hub,
@@ -85,6 +86,17 @@ def load_hub_split(
         revision=revision,
         resolved_revision=_resolved_commit(dataset),
     )
+
+
+def _records(dataset: Any) -> list[dict[str, Any]]:
+    """The split's rows, raw (image columns undecoded) and a batch at a time, their image bytes
+    spooled to disk (:mod:`assay.datasets.spool`); ``to_list`` would hold every image at once."""
+    if not hasattr(dataset, "with_format"):
+        return [spool_cells(row) for row in dataset.to_list()]
+    rows: list[dict[str, Any]] = []
+    for batch in dataset.with_format("arrow").iter(batch_size=64):
+        rows.extend(spool_cells(row) for row in batch.to_pylist())
+    return rows
 
 
 def _load_huggingface(

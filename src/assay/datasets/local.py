@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from assay.datasets.spool import spool_cells
 from assay.errors import UserError
 
 #: File formats we read, in the order a directory is searched when several exist.
@@ -138,10 +139,20 @@ def _read_delimited(path: Path, *, delimiter: str, fieldnames: Sequence[str] | N
 
 
 def _read_parquet(path: Path) -> list[Record]:
+    """Rows a row group at a time, image cells spooled to disk as they come (see
+    :mod:`assay.datasets.spool`), so a split of thousands of images never sits in memory.
+
+    Row groups rather than ``iter_batches``: measured on 500 and 1,500 images of 70 KB, reading
+    row groups kept the reader's memory at +12 MB for both, ``iter_batches`` grew it by 85 and
+    156 MB (its read-ahead buffers are not given back).
+    """
     import pyarrow.parquet as pq  # heavy; only when a parquet file is actually read
 
+    rows: list[Record] = []
     try:
-        rows: list[Record] = pq.read_table(path).to_pylist()
+        parquet = pq.ParquetFile(path)
+        for group in range(parquet.metadata.num_row_groups):
+            rows.extend(spool_cells(row) for row in parquet.read_row_group(group).to_pylist())
     except Exception as exc:  # pyarrow raises several unrelated types for a bad file
         raise UserError(f"cannot read parquet file {path}: {exc}") from exc
     return rows

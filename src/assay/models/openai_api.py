@@ -45,6 +45,7 @@ from yarl import URL
 from assay.errors import UserError, did_you_mean
 from assay.models._api import register_model_api
 from assay.models._session import LoopBoundSession
+from assay.models.image_encoding import IMAGE_MODEL_ARGS, ImageOptions
 from assay.models.openai_request import (
     ApiKind,
     RequestPlan,
@@ -101,6 +102,8 @@ class OpenAIAPI:
         max_connections: Most open connections; 0 (default) = no limit, since the engine already
             bounds requests in flight with ``eval_batch_size``.
         verify_ssl: Check the server's TLS certificate (turn off only for self-signed test servers).
+        image_max_pixels, image_format, image_quality: How images are scaled and encoded before
+            sending (:mod:`assay.models.image_encoding`); unset, each goes byte for byte.
         **model_args: Anything else is ignored with a warning (EvalScope passes client options here).
 
     The client binds one connection pool to the running event loop and opens a new one when the
@@ -126,6 +129,8 @@ class OpenAIAPI:
         verify_ssl: bool | str = True,
         **model_args: Any,
     ) -> None:
+        self._images = ImageOptions.from_model_args(model_args)
+        model_args = {k: v for k, v in model_args.items() if k not in IMAGE_MODEL_ARGS}
         if model_args:
             logger.warning("openai_api ignores these model_args: %s", ", ".join(sorted(model_args)))
         raw_url = api_url or os.environ.get("OPENAI_BASE_URL")
@@ -172,8 +177,7 @@ class OpenAIAPI:
                 (images, tools) while this backend sends to completions.
         """
         plan = self._plan_for(config)
-        url, body = self._generation_body(plan, input, tools, tool_choice)
-        data = orjson.dumps(body)
+        url, data = await self._encoded_body(plan, input, tools, tool_choice)
         return await self._with_retries(config, url, data, plan, generation_from_body, plan.stream, read_stream)
 
     async def generate_n(self, input: list[ChatMessage] | str, config: GenerateConfig, n: int) -> list[ModelOutput]:
@@ -184,10 +188,29 @@ class OpenAIAPI:
         call are asked one by one).
         """
         plan = self._plan_for(config)
-        url, body = self._generation_body(plan, input, None, None)
-        body["n"] = n
-        data = orjson.dumps(body)
+        url, data = await self._encoded_body(plan, input, None, None, n=n)
         return await self._with_retries(config, url, data, plan, choices_from_body, plan.stream, read_stream_choices)
+
+    async def _encoded_body(
+        self,
+        plan: RequestPlan,
+        input: list[ChatMessage] | str,
+        tools: Sequence[ToolInfo] | None,
+        tool_choice: ToolChoice | None,
+        n: int | None = None,
+    ) -> tuple[URL, bytes]:
+        """The endpoint and serialised body; a prompt with images is read and encoded in a thread,
+        so reading image files, resizing and base64 never stall the other requests in flight."""
+
+        def encode() -> tuple[URL, bytes]:
+            url, body = self._generation_body(plan, input, tools, tool_choice)
+            if n is not None:
+                body["n"] = n
+            return url, orjson.dumps(body)
+
+        if not isinstance(input, str) and any(message.images for message in input):
+            return await asyncio.to_thread(encode)
+        return encode()
 
     def _generation_body(
         self,
@@ -203,7 +226,7 @@ class OpenAIAPI:
                 raise UserError("tools can only be offered through the chat API; use model_args api=chat")
             body["prompt"] = input if isinstance(input, str) else completions_prompt(input)
             return self._completions_url, body
-        body["messages"] = chat_messages(input)
+        body["messages"] = chat_messages(input, self._images)
         if tools:
             body["tools"] = tools_json(tools)
         if tool_choice is not None:

@@ -25,6 +25,7 @@ import aiohttp
 from yarl import URL
 
 from assay.errors import UserError
+from assay.models.image_encoding import ImageOptions, image_url
 from assay.types import ChatMessage, GenerateConfig, ImagePart, TextPart, ToolChoice, ToolInfo
 
 #: GenerateConfig fields sent under their own name when set (``top_k`` included: vLLM and SGLang
@@ -40,6 +41,8 @@ SAMPLING_FIELDS = (
     "presence_penalty",
     "frequency_penalty",
 )
+#: Images sent as they are.
+NO_CHANGE = ImageOptions()
 #: ``tool_choice`` values OpenAI takes as they are; any other string names a function.
 TOOL_CHOICE_MODES = frozenset({"auto", "none", "required"})
 
@@ -75,8 +78,8 @@ class RequestPlan:
         )
 
 
-def chat_messages(messages: Sequence[ChatMessage]) -> list[dict[str, Any]]:
-    """The ``messages`` of a Chat Completions body.
+def chat_messages(messages: Sequence[ChatMessage], images: ImageOptions = NO_CHANGE) -> list[dict[str, Any]]:
+    """The ``messages`` of a Chat Completions body; ``images`` says how images are encoded.
 
     Example:
         >>> chat_messages([ChatMessage(role="user", content="2+2?")])
@@ -85,7 +88,7 @@ def chat_messages(messages: Sequence[ChatMessage]) -> list[dict[str, Any]]:
     return [
         {"role": m.role, "content": m.content}
         if type(m.content) is str and m.tool_calls is None and m.tool_call_id is None
-        else _rich_message(m)
+        else _rich_message(m, images)
         for m in messages
     ]
 
@@ -135,10 +138,10 @@ def embedding_body(model: str, text: str, dimensions: int | None) -> dict[str, A
     return body
 
 
-def _rich_message(message: ChatMessage) -> dict[str, Any]:
+def _rich_message(message: ChatMessage, images: ImageOptions) -> dict[str, Any]:
     content: Any = message.content
     if not isinstance(message.content, str):
-        content = [_part_json(part) for part in message.content]
+        content = [_part_json(part, images) for part in message.content]
     out: dict[str, Any] = {"role": message.role, "content": content}
     if message.tool_calls:
         out["tool_calls"] = [
@@ -152,11 +155,11 @@ def _rich_message(message: ChatMessage) -> dict[str, Any]:
     return out
 
 
-def _part_json(part: TextPart | ImagePart) -> dict[str, Any]:
+def _part_json(part: TextPart | ImagePart, images: ImageOptions) -> dict[str, Any]:
     if isinstance(part, TextPart):
         return {"type": "text", "text": part.text}
     try:
-        image: dict[str, Any] = {"url": part.url()}
+        image: dict[str, Any] = {"url": image_url(part, images)}
     except OSError as exc:
         raise UserError(f"cannot read the image {part.source}: {exc.strerror or exc}") from None
     if part.detail is not None:
