@@ -20,6 +20,7 @@ def _varied_records() -> list[RequestRecord]:
     odd = stream_record(5, 3, [4, 4, 9.5], 10, prompt="héllo ✓ \x00 nul")
     odd.chunks[1] = bytes(range(256))  # arbitrary bytes, not UTF-8
     odd.error = "partial: ünïcode"
+    odd.request_bytes, odd.images = 123_456, 2  # an image request
     return [
         stream_record(1, 0, [50, 60, 70], 80, usage=(10, 3), intended_ms=-1),
         stream_record(2, 1, [51], 81, prompt=[101, 2**40, 0, 7], prompt_tokens_expected=4, warmup=True),
@@ -76,7 +77,7 @@ def test_meta_masks_api_key_secret_headers_and_url_credentials(tmp_path: Path) -
     store = RecordStore(tmp_path / "benchmark_data.db")
     store.write_meta(args, run="parallel_1_number_10")
     meta = store.read_meta()
-    assert meta["schema_version"] == 1 and meta["run"] == "parallel_1_number_10"
+    assert meta["schema_version"] == 2 and meta["run"] == "parallel_1_number_10"
     assert "sk-secret" not in str(meta) and "pw@" not in str(meta) and "abc" not in str(meta)
     assert meta["args"]["api_key"] == "***"
     assert meta["args"]["headers"] == {"Authorization": "***", "X-Goog-Api-Key": "***", "Accept": "text/event-stream"}

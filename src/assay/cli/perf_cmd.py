@@ -24,6 +24,7 @@ _IGNORED_FLAGS = (
     "--queue-size-multiplier",
     "--in-flight-task-multiplier",
     "--log-every-n-query",
+    "--image-patch-size",  # EvalScope's local image-token estimate; image tokens come from server usage here
 )
 _CONTROL = {"func", "command", "no_progress", "enable_progress_tracker"}
 
@@ -108,7 +109,10 @@ def _request_flags(g: argparse._ArgumentGroup) -> None:
 
 
 def _prompt_flags(g: argparse._ArgumentGroup) -> None:
-    g.add_argument("--dataset", help="prompt source: openqa, line_by_line, random, speed_benchmark, sharegpt, custom")
+    g.add_argument(
+        "--dataset",
+        help="prompt source: openqa, line_by_line, random, speed_benchmark, sharegpt, custom, flickr8k, random_vl",
+    )
     g.add_argument("--dataset-path", help="file or folder the prompt source reads")
     g.add_argument("--prompt", help="one fixed prompt for every request (or @file)")
     g.add_argument("--query-template", help="JSON request template with a {prompt} placeholder")
@@ -118,6 +122,10 @@ def _prompt_flags(g: argparse._ArgumentGroup) -> None:
     g.add_argument("--tokenizer-path", help="tokenizer for exact token counts (local folder or cached model id)")
     g.add_argument("--tokenize-prompt", action="store_true", default=None, help="send token ids (completions)")
     g.add_argument("--apply-chat-template", action=argparse.BooleanOptionalAction, default=None)
+    g.add_argument("--image-width", type=int, help="random_vl: image width in pixels (default 224)")
+    g.add_argument("--image-height", type=int, help="random_vl: image height in pixels (default 224)")
+    g.add_argument("--image-format", help="random_vl: PIL colour mode RGB, RGBA, L or P; sent as PNG (default RGB)")
+    g.add_argument("--image-num", type=int, help="random_vl: images per request (default 1)")
 
 
 def _output_flags(g: argparse._ArgumentGroup) -> None:

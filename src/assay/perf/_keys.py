@@ -107,3 +107,9 @@ ACHIEVED_SEND_RATE = "Achieved send rate (req/s)"
 AVG_LATENCY_FROM_INTENDED_S = "Avg latency from intended send (s)"
 AVG_SCHEDULE_LAG_MS = "Avg schedule lag (ms)"
 MAX_SCHEDULE_LAG_MS = "Max schedule lag (ms)"
+#: What each request carried (every request sent and not cancelled, failures included): body bytes as
+#: sent (JSON, images inline as base64) and ``image_url`` parts.
+AVG_REQUEST_BYTES = "Avg Request Bytes"
+MAX_REQUEST_BYTES = "Max Request Bytes"
+AVG_IMAGES_PER_REQUEST = "Avg Images per Request"
+TOTAL_IMAGES = "Total Images"

@@ -55,6 +55,10 @@ class RequestRecord:
     prompt_tokens_expected: int | None = None
     wall_offset_ns: int = 0
     warmup: bool = False
+    #: Size of the request body sent, in bytes (JSON, images inline as base64): what the request carried.
+    request_bytes: int = 0
+    #: Images in the request (``image_url`` parts); 0 for a text prompt.
+    images: int = 0
 
 
 @dataclass(slots=True)

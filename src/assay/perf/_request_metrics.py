@@ -55,7 +55,13 @@ def effective_outcome(record: RequestRecord, parsed: ParsedResponse) -> Outcome:
 
 
 def _count_prompt_locally(record: RequestRecord, token_counter: TokenCounter | None) -> int | None:
-    """Prompt length without the server: the prompt source's own count, token ids, or the tokenizer."""
+    """Prompt length without the server: the prompt source's own count, token ids, or the tokenizer.
+
+    None for a request with images: what an image costs in tokens is decided by the model's vision
+    encoder, so a text-only count would be short and its "discrepancy" with the server's usage noise.
+    """
+    if record.images:
+        return None
     if record.prompt_tokens_expected is not None:
         return record.prompt_tokens_expected
     if isinstance(record.prompt, list):

@@ -21,6 +21,8 @@ from assay.perf.client import Endpoint, Sender, endpoint_url, open_session
 from assay.perf.metrics import RunMetrics, compute_run_metrics
 from assay.perf.plugins import ApiPlugin, Prompt, get_api_plugin, get_prompt_source, prompt_source_api
 from assay.perf.progress import PerfProgress
+from assay.perf.prompts import content_text
+from assay.perf.prompts._images import count_images
 from assay.perf.scheduler import LocalFlag, arrival_offsets_ns
 from assay.perf.selfcheck import SelfCheck, assess
 from assay.perf.workers import LoadPlan, LoadResult, choose_num_workers, new_event_loop_run, run_in_process
@@ -177,7 +179,7 @@ def prepare(
     prompts = (feed or PromptFeed(run_args)).take(spec.number + warmup)
     plan = LoadPlan(
         endpoint=make_endpoint(run_args, plugin),
-        bodies=[plugin.build_body(p) for p in prompts],
+        bodies=encode_bodies(plugin, prompts),
         warmup=warmup,
         parallel=spec.parallel,
         schedule_ns=_schedule(args, spec, warmup),
@@ -186,6 +188,19 @@ def prepare(
         drain_s=DRAIN_S,
     )
     return plan, prompts, plugin
+
+
+def encode_bodies(plugin: ApiPlugin, prompts: list[Prompt]) -> list[bytes]:
+    """Every request's body, encoded now (before any clock starts), identical bodies held once.
+
+    A finite source is cycled, so a run of ``--number`` requests repeats its prompts; each repeat
+    gets the same ``bytes`` object rather than a copy, so memory grows with the distinct bodies
+    (the prompt pool), not with ``--number``: an image body is tens or hundreds of kilobytes. The
+    bodies are still built one per request, because a plugin may vary them (``--max-tokens`` drawn
+    from a range), and the pickled plan a worker process receives holds each distinct body once.
+    """
+    distinct: dict[bytes, bytes] = {}
+    return [distinct.setdefault(body, body) for body in map(plugin.build_body, prompts)]
 
 
 def _rate_estimate(spec: RunSpec, probe: ConnectionProbe | None) -> float | None:
@@ -218,23 +233,32 @@ def execute(
     return result, wall_offset_ns
 
 
-def finish_records(records: list[RequestRecord], prompts: list[Prompt], stream: bool, wall_offset_ns: int) -> None:
-    """Fill in what the hot path left out: the prompt, its known length, stream flag, wall clock."""
+def finish_records(
+    records: list[RequestRecord], prompts: list[Prompt], bodies: list[bytes], stream: bool, wall_offset_ns: int
+) -> None:
+    """Fill in what the hot path left out: the prompt, its known length, body size, stream flag, wall clock."""
     records.sort(key=lambda r: r.request_id)
     for record in records:
         prompt = prompts[record.request_id]
         record.prompt = _prompt_payload(prompt)
         record.prompt_tokens_expected = prompt.prompt_tokens
+        record.request_bytes = len(bodies[record.request_id])
+        record.images = count_images(prompt.messages)
         record.stream = stream
         record.wall_offset_ns = wall_offset_ns
 
 
 def _prompt_payload(prompt: Prompt) -> str | list[int]:
+    """The prompt as stored: token ids, or text; of a message with images only its text parts.
+
+    Images are not stored (a record counts them); their base64 would make the database as large as
+    the requests, once per distinct prompt.
+    """
     if prompt.token_ids is not None:
         return prompt.token_ids
     if prompt.text is not None:
         return prompt.text
-    return "\n".join(str(m.get("content", "")) for m in prompt.messages or [])
+    return "\n".join(content_text(m.get("content")) for m in prompt.messages or [])
 
 
 def parse_records(plugin: ApiPlugin, records: list[RequestRecord]) -> list[ParsedResponse]:
@@ -284,7 +308,8 @@ def run_one(
     plan, prompts, plugin = prepare(args, spec, feed)
     result, wall_offset_ns = execute(args, spec, plan, probe, show_progress)
     # Some protocols never stream (embeddings), whatever --stream says.
-    finish_records(result.records, prompts, args.stream and getattr(plugin, "streams", True), wall_offset_ns)
+    streams = args.stream and getattr(plugin, "streams", True)
+    finish_records(result.records, prompts, plan.bodies, streams, wall_offset_ns)
     parsed = parse_records(plugin, result.records)
     metrics, check = measure(spec, result, parsed, token_counter)
     run_dir.mkdir(parents=True, exist_ok=True)

@@ -34,6 +34,11 @@ DEFAULT_NUMBER = 1000
 #: ``max_tokens`` when not given (EvalScope's default).
 DEFAULT_MAX_TOKENS = 2048
 
+#: ``--image-format`` values: the PIL colour modes random_vl can draw and save as PNG. EvalScope passes
+#: the value to ``PIL.Image.new`` with an RGB colour, which works for RGB, RGBA and P; L (grey) is
+#: ours, drawn with grey levels.
+IMAGE_MODES = ("RGB", "RGBA", "L", "P")
+
 
 @dataclass(frozen=True, slots=True)
 class RunSpec:
@@ -118,6 +123,14 @@ class PerfArguments(BaseModel):
     tokenize_prompt: bool = Field(False, description="Send token ids instead of text (completions).")
     apply_chat_template: bool | None = Field(None, description="Apply the tokenizer's chat template.")
 
+    # ---- images (random_vl) -------------------------------------------------------------------
+    image_width: int = Field(224, description="Width in pixels of each random_vl image (EvalScope default 224).")
+    image_height: int = Field(224, description="Height in pixels of each random_vl image (EvalScope default 224).")
+    image_format: str = Field(
+        "RGB", description="PIL colour mode of random_vl images: RGB, RGBA, L or P (EvalScope's meaning; PNG-encoded)."
+    )
+    image_num: int = Field(1, description="Images in each random_vl request.")
+
     # ---- outputs ------------------------------------------------------------------------------
     outputs_dir: str = Field("./outputs", description="Root folder of results.")
     no_timestamp: bool = Field(False, description="No timestamped sub-folder.")
@@ -154,10 +167,20 @@ class PerfArguments(BaseModel):
     def _one_group_to_list(cls, value: Any) -> Any:
         return [value] if isinstance(value, dict) else value
 
+    @field_validator("image_format")
+    @classmethod
+    def _image_mode(cls, value: str) -> str:
+        """A PIL colour mode, case-insensitive (``rgb`` is ``RGB``)."""
+        mode = value.upper()
+        if mode not in IMAGE_MODES:
+            raise ValueError(f"a PIL colour mode is expected, one of {', '.join(IMAGE_MODES)} (images are sent as PNG)")
+        return mode
+
     @model_validator(mode="after")
     def _check(self) -> PerfArguments:
         _check_load(self)
         _check_request(self)
+        _check_images(self)
         if self.sla_auto_tune:
             _check_sla(self)
         if self.visualizer is not None and self.visualizer not in ("wandb", "swanlab"):
@@ -278,6 +301,13 @@ def _check_request(args: PerfArguments) -> None:
         )
     if args.tokenize_prompt and not args.tokenizer_path:
         raise ValueError("--tokenize-prompt needs --tokenizer-path")
+
+
+def _check_images(args: PerfArguments) -> None:
+    for name in ("image_width", "image_height", "image_num"):
+        value = getattr(args, name)
+        if value < 1:
+            raise ValueError(f"--{name.replace('_', '-')} must be >= 1, got {value}")
 
 
 def _check_sla(args: PerfArguments) -> None:

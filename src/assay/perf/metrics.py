@@ -214,6 +214,21 @@ def _open_loop_summary(
     return summary, columns
 
 
+def _request_size_summary(counted: Sequence[RequestRecord]) -> dict[str, Scalar]:
+    """How much each request carried: body bytes and images, over every request sent.
+
+    Failed requests count, since their bytes were sent all the same; a run without requests is 0.
+    """
+    sizes = [r.request_bytes for r in counted]
+    images = sum(r.images for r in counted)
+    return {
+        K.AVG_REQUEST_BYTES: round(_mean(sum(sizes), len(sizes)), 1),
+        K.MAX_REQUEST_BYTES: max(sizes, default=0),
+        K.AVG_IMAGES_PER_REQUEST: round(_mean(images, len(counted)), 4),
+        K.TOTAL_IMAGES: images,
+    }
+
+
 def _int_column(values: Sequence[int]) -> list[Scalar]:
     """Token-count percentiles stay integers, as EvalScope writes them."""
     return [None if v is None else int(v) for v in percentile_column(values)]
@@ -336,6 +351,7 @@ def compute_run_metrics(
         K.SUCCESS_WITHOUT_OUTPUT: sum(1 for m in ok if m.stream and m.ttft_ns is None),
         K.AVG_ITL_PER_TOKEN_MS: round(itl.avg_per_token_ms(), 4),
         **_token_summary(ok),
+        **_request_size_summary(counted_records),
     }
     if open_loop:
         lag_summary, lag_columns = _open_loop_summary(counted_records, [r for r, _ in ok_pairs])

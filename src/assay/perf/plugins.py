@@ -82,6 +82,8 @@ _DATASETS: Registry[type] = Registry(
         "share_gpt_zh": "assay.perf.prompts.sharegpt",
         "share_gpt_en": "assay.perf.prompts.sharegpt",
         "custom": "assay.perf.prompts.custom",
+        "flickr8k": "assay.perf.prompts.flickr8k",
+        "random_vl": "assay.perf.prompts.random_vl",
     },
 )
 _APIS: Registry[type] = Registry(

@@ -33,6 +33,8 @@ _GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Latency", (K.AVG_LATENCY_S, K.AVG_TTFT_MS, K.AVG_TPOT_MS, K.AVG_ITL_MS)),
     ("Tokens", (K.AVG_INPUT_TOKENS, K.AVG_OUTPUT_TOKENS, K.AVG_DECODED_TOKENS_PER_ITER, K.SPEC_ACCEPT_RATE)),
 )
+#: Assay's own numbers shown in the summary table (under EvalScope's groups), not among the checks.
+_REQUEST_GROUP = ("Request", (K.AVG_REQUEST_BYTES, K.MAX_REQUEST_BYTES, K.AVG_IMAGES_PER_REQUEST, K.TOTAL_IMAGES))
 
 #: One run of a sweep: its folder name, its arguments, its metrics.
 _HIDDEN_WHEN_ZERO = frozenset(
@@ -45,6 +47,8 @@ _HIDDEN_WHEN_ZERO = frozenset(
         K.FAILED_CONNECT_ERROR,
         K.SUCCESS_WITHOUT_OUTPUT,
         K.TOKEN_CHECKED_REQUESTS,
+        K.AVG_IMAGES_PER_REQUEST,
+        K.TOTAL_IMAGES,
     }
 )
 
@@ -71,14 +75,16 @@ def summary_table(metrics: RunMetrics) -> Table:
     table = Table(title="Benchmarking summary", show_header=True, header_style="bold cyan")
     table.add_column("Metric", style="cyan")
     table.add_column("Value", justify="right")
-    for group, keys in _GROUPS:
-        present = [k for k in keys if k in metrics.summary]
+    shown_own = {k: v for k, v in metrics.assay_summary.items() if k in _REQUEST_GROUP[1] and _shown(k, v)}
+    values = {**metrics.summary, **shown_own}
+    for group, keys in (*_GROUPS, _REQUEST_GROUP):
+        present = [k for k in keys if k in values]
         if not present:
             continue
         table.add_section()
         table.add_row(f"── {group} ──", "", style="dim")
         for key in present:
-            table.add_row(key, fmt(metrics.summary[key]))
+            table.add_row(key, fmt(values[key]))
     return table
 
 
@@ -124,7 +130,7 @@ def checks_table(metrics: RunMetrics, extra: Mapping[str, Scalar] | None = None)
     table.add_column("Check", style="cyan")
     table.add_column("Value", justify="right")
     for key, value in {**metrics.assay_summary, **metrics.extra_summary, **(extra or {})}.items():
-        if _shown(key, value):
+        if _shown(key, value) and key not in _REQUEST_GROUP[1]:
             table.add_row(key, fmt(value), style=_check_style(value, key))
     return table
 

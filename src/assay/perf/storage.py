@@ -13,6 +13,9 @@ Layout, chosen so a 100k-request run writes in about a second and stays small:
   by a 16-byte BLAKE2b digest; a record points at its prompt by that digest.
 * ``meta``: key/value JSON; ``args`` holds the run's arguments with every secret masked.
 
+Schema 2 added ``records.request_bytes`` and ``records.images`` (the body size and image count of
+each request); a schema 1 file gains the two columns, zero for its old rows, when opened.
+
 Example:
     >>> import tempfile, pathlib
     >>> store = RecordStore(pathlib.Path(tempfile.mkdtemp()) / "benchmark_data.db")
@@ -41,7 +44,7 @@ from pydantic import BaseModel
 from assay.config import mask_secrets
 from assay.perf._records import Outcome, RequestRecord
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 #: Header names whose values are credentials, wherever the word appears (``X-Goog-Api-Key``,
 #: ``Cookie``); wider than the whole-word rule ``mask_secrets`` applies to ordinary keys.
 _SECRET_HEADER = re.compile(r"auth|key|token|secret|password|cookie|session|signature", re.IGNORECASE)
@@ -66,13 +69,22 @@ CREATE TABLE IF NOT EXISTS records (
     warmup INTEGER NOT NULL,
     chunk_deltas_ns BLOB NOT NULL,
     chunk_sizes BLOB NOT NULL,
-    chunk_bytes BLOB NOT NULL
+    chunk_bytes BLOB NOT NULL,
+    request_bytes INTEGER NOT NULL DEFAULT 0,
+    images INTEGER NOT NULL DEFAULT 0
 );
 """
+#: Columns added after schema 1, with their definitions, for files written before them.
+_ADDED_COLUMNS = {
+    "request_bytes": "INTEGER NOT NULL DEFAULT 0",
+    "images": "INTEGER NOT NULL DEFAULT 0",
+}
 _COLUMNS = (
     "request_id, worker, intended_ns, start_ns, end_ns, status, outcome, error, stream, prompt_digest,"
-    " prompt_tokens_expected, wall_offset_ns, warmup, chunk_deltas_ns, chunk_sizes, chunk_bytes"
+    " prompt_tokens_expected, wall_offset_ns, warmup, chunk_deltas_ns, chunk_sizes, chunk_bytes,"
+    " request_bytes, images"
 )
+_COLUMN_COUNT = _COLUMNS.count(",") + 1
 
 
 def _pack(typecode: str, values: Iterable[int]) -> bytes:
@@ -118,6 +130,8 @@ def _record_row(record: RequestRecord, digest: bytes) -> tuple[Any, ...]:
         _pack("q", deltas),
         _pack("i", map(len, record.chunks)),
         b"".join(record.chunks),
+        record.request_bytes,
+        record.images,
     )
 
 
@@ -128,7 +142,7 @@ def _split_chunks(body: bytes, sizes: list[int]) -> list[bytes]:
 
 def _row_record(row: tuple[Any, ...], prompts: Mapping[bytes, str | list[int]]) -> RequestRecord:
     (rid, worker, intended, start, end, status, outcome, error, stream, digest) = row[:10]
-    (expected, wall_offset, warmup, deltas, sizes, body) = row[10:]
+    (expected, wall_offset, warmup, deltas, sizes, body, request_bytes, images) = row[10:]
     return RequestRecord(
         request_id=rid,
         worker=worker,
@@ -145,6 +159,8 @@ def _row_record(row: tuple[Any, ...], prompts: Mapping[bytes, str | list[int]]) 
         prompt_tokens_expected=expected,
         wall_offset_ns=wall_offset,
         warmup=bool(warmup),
+        request_bytes=request_bytes,
+        images=images,
     )
 
 
@@ -189,7 +205,11 @@ class RecordStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as con:
             con.executescript(_SCHEMA)
-            con.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+            present = {row[1] for row in con.execute("PRAGMA table_info(records)")}
+            for column, definition in _ADDED_COLUMNS.items():
+                if column not in present:
+                    con.execute(f"ALTER TABLE records ADD COLUMN {column} {definition}")
+            con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -214,7 +234,7 @@ class RecordStore:
         ]
         with self._connect() as con:
             con.executemany("INSERT OR IGNORE INTO prompts VALUES (?, ?, ?)", prompt_rows)
-            con.executemany(f"INSERT INTO records ({_COLUMNS}) VALUES ({', '.join('?' * 16)})", rows)
+            con.executemany(f"INSERT INTO records ({_COLUMNS}) VALUES ({', '.join('?' * _COLUMN_COUNT)})", rows)
         self._known_prompts.update(new_prompts)
 
     def read(self) -> list[RequestRecord]:

@@ -2,7 +2,8 @@
 
 Each module registers one source with :func:`assay.perf.plugins.register_dataset` and is imported
 only when its name is used: ``openqa``, ``line_by_line``, ``random`` (``random_tokens``),
-``speed_benchmark``, ``sharegpt`` and ``custom``. :class:`PromptSourceBase` holds what they share
+``speed_benchmark``, ``sharegpt``, ``custom``, and the image sources ``flickr8k`` and ``random_vl``
+(see ``docs/perf_images.md``). :class:`PromptSourceBase` holds what they share
 (chat or text prompts, ``--prompt``, ``--system-prompt``, length filters, ``--tokenize-prompt``).
 """
 

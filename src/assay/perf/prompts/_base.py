@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from assay.errors import UserError
 from assay.perf.arguments import PerfArguments
 from assay.perf.plugins import Prompt
+from assay.perf.prompts._images import image_content
 from assay.perf.tokenizer import Tokenizer, load_tokenizer
 
 logger = logging.getLogger("assay.perf")
@@ -95,6 +96,9 @@ class PromptSourceBase:
     name: ClassVar[str] = "custom"
     #: The ``--api`` this source needs, when it needs one (``speed_benchmark``: completions).
     api: ClassVar[str | None] = None
+    #: Whether ``--prompt`` replaces the dataset (EvalScope). Image sources keep their images and
+    #: use ``--prompt`` as the text of each request instead (:meth:`request_text`).
+    fixed_prompt_replaces_dataset: ClassVar[bool] = True
 
     def __init__(self, args: PerfArguments) -> None:
         self.args = args
@@ -106,6 +110,7 @@ class PromptSourceBase:
         self._shortest: int | None = None
         self._longest: int | None = None
         self._warned_system = False
+        self._fixed_text: str | None = None
 
     @property
     def tokenizer(self) -> Tokenizer | None:
@@ -116,7 +121,7 @@ class PromptSourceBase:
 
     def prompts(self) -> Iterator[Prompt]:
         """The prompts, in order: ``--prompt`` alone if given, else the dataset's."""
-        if self.args.prompt is not None:
+        if self.args.prompt is not None and self.fixed_prompt_replaces_dataset:
             text = load_fixed_prompt(self.args.prompt)
             messages = [{"role": "user", "content": text}] if self.chat else None
             yield self._build(text=None if messages else text, messages=messages)[1]
@@ -151,6 +156,25 @@ class PromptSourceBase:
             return self._filtered(*self._build(messages=messages))
         users = [m for m in messages if m.get("role") == "user"]
         return self._filtered(*self._build(text=content_text(users[-1].get("content") if users else "")))
+
+    def image_prompt(self, text: str, image_urls: list[str]) -> Prompt:
+        """A chat prompt of ``text`` and images (data URLs), the system prompt first if one is set.
+
+        Not length-filtered, as EvalScope's image sources are not, and without ``prompt_tokens``:
+        what an image costs in tokens depends on the model's vision encoder, so the server's
+        ``usage`` is the only right count.
+        """
+        self._seen += 1
+        self._kept += 1
+        return Prompt(messages=self._with_system([{"role": "user", "content": image_content(text, image_urls)}]))
+
+    def request_text(self, dataset_text: str) -> str:
+        """The text of an image request: ``--prompt`` when given (see :attr:`fixed_prompt_replaces_dataset`)."""
+        if self.args.prompt is None:
+            return dataset_text
+        if self._fixed_text is None:
+            self._fixed_text = load_fixed_prompt(self.args.prompt)
+        return self._fixed_text
 
     def _build(self, *, text: str | None = None, messages: list[dict[str, Any]] | None = None) -> tuple[int, Prompt]:
         """The prompt as sent, and its length (tokens with a tokenizer, else characters)."""

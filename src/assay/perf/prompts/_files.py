@@ -63,11 +63,30 @@ def hub_file(dataset: str, repo_id: str, file_in_repo: str) -> Path:
     try:
         return Path(hf_hub_download(repo_id, file_in_repo, repo_type="dataset"))
     except Exception as exc:  # every hub failure reads the same to the user
-        first_line = (str(exc).strip() or type(exc).__name__).splitlines()[0]
-        raise UserError(
-            f"--dataset {dataset} without --dataset-path downloads {file_in_repo} from the Hugging Face dataset "
-            f"{repo_id}, which failed ({first_line}); pass --dataset-path with a local copy"
-        ) from exc
+        raise _hub_error(dataset, file_in_repo, repo_id, exc) from exc
+
+
+def hub_folder(dataset: str, repo_id: str, pattern: str) -> Path:
+    """The files matching ``pattern`` of a Hugging Face dataset (or the local cache), as a folder.
+
+    Raises:
+        UserError: The download failed (offline, moved, gated): pass ``--dataset-path`` instead.
+    """
+    from huggingface_hub import snapshot_download  # only when the hub is actually needed
+
+    try:
+        return Path(snapshot_download(repo_id, repo_type="dataset", allow_patterns=[pattern]))
+    except Exception as exc:  # every hub failure reads the same to the user
+        raise _hub_error(dataset, pattern, repo_id, exc) from exc
+
+
+def _hub_error(dataset: str, what: str, repo_id: str, exc: Exception) -> UserError:
+    """One line naming what was downloaded from where, why it failed, and ``--dataset-path`` as the fix."""
+    first_line = (str(exc).strip() or type(exc).__name__).splitlines()[0]
+    return UserError(
+        f"--dataset {dataset} without --dataset-path downloads {what} from the Hugging Face dataset "
+        f"{repo_id}, which failed ({first_line}); pass --dataset-path with a local copy"
+    )
 
 
 def read_lines(path: Path) -> Iterator[tuple[int, str]]:

@@ -57,7 +57,7 @@ class RandomTokens(PromptSourceBase):
             return  # --prompt replaces the dataset, as in EvalScope: no tokenizer needed
         if not args.tokenizer_path:
             raise UserError(
-                "--dataset random needs --tokenizer-path: prompts are made of exact token counts of the "
+                f"--dataset {self.name} needs --tokenizer-path: prompts are made of exact token counts of the "
                 "served model's tokenizer"
             )
         if args.prefix_length < 0 or args.min_prompt_length < 0:
@@ -112,7 +112,7 @@ class RandomTokens(PromptSourceBase):
                     # The server adds the tokenizer's special tokens (a Llama BOS) to a text prompt.
                     return Prompt(text=content, prompt_tokens=self._tok.count_prompt(content))
         raise UserError(
-            f"--dataset random: the tokenizer at {self.args.tokenizer_path} did not yield a prompt of exactly "
+            f"--dataset {self.name}: the tokenizer at {self.args.tokenizer_path} did not yield a prompt of exactly "
             f"{target} tokens in {_MAX_DRAWS} draws"
         )
 
