@@ -42,10 +42,11 @@ import aiohttp
 import orjson
 from yarl import URL
 
-from assay.errors import UserError, did_you_mean
+from assay.errors import UserError
 from assay.models._api import register_model_api
 from assay.models._session import LoopBoundSession
 from assay.models.image_encoding import IMAGE_MODEL_ARGS, ImageOptions
+from assay.models.openai_check import ServerCheck
 from assay.models.openai_request import (
     ApiKind,
     RequestPlan,
@@ -62,7 +63,6 @@ from assay.models.openai_response import (
     Result,
     RetryableError,
     choices_from_body,
-    connect_failure,
     describe_transport_error,
     embedding_output,
     error_text,
@@ -79,13 +79,11 @@ from assay.types import ChatMessage, GenerateConfig, ModelOutput, ToolChoice, To
 logger = logging.getLogger(__name__)
 
 
-#: How long :meth:`OpenAIAPI.check` waits for the server before calling it unreachable, seconds.
-CHECK_TIMEOUT_S = 10.0
 _PROXY_ENV = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
 
 
 @register_model_api("openai_api")
-class OpenAIAPI:
+class OpenAIAPI(ServerCheck):
     """A model served behind an OpenAI-compatible HTTP API.
 
     Args:
@@ -248,33 +246,6 @@ class OpenAIAPI:
         data = orjson.dumps(embedding_body(self.model_name, text, dimensions))
         return await self._with_retries(config, self._embeddings_url, data, plan, partial(embedding_output, dimensions))
 
-    async def check(self) -> None:
-        """Make sure the server answers and accepts the key before any sample runs.
-
-        Asks ``GET /models`` (or, where that is missing, a one-token generation) with a short
-        timeout. A model name the server does not list only warns: some servers route any name.
-
-        Raises:
-            UserError: the server cannot be reached, rejects the key, or has no OpenAI API at the URL.
-        """
-        session = await self._sessions.get()
-        timeout = aiohttp.ClientTimeout(total=CHECK_TIMEOUT_S)
-        try:
-            async with session.get(self._models_url, timeout=timeout) as resp:
-                status, raw, probed = resp.status, await resp.read(), "GET /models"
-            if status in (404, 405):
-                status, raw, probed = await self._probe_generation(session, timeout)
-        except aiohttp.ClientConnectorError as exc:
-            raise UserError(
-                f"cannot reach the model server at {self.base_url} ({connect_failure(exc)}); start it or fix --api-url"
-            ) from None
-        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-            raise UserError(
-                f"the model server at {self.base_url} did not answer within {CHECK_TIMEOUT_S:g} s "
-                f"({type(exc).__name__}); check that it is up and that --api-url is right"
-            ) from None
-        self._judge_check(status, raw, probed)
-
     async def aclose(self) -> None:
         """Close the connection pool; the object stays usable and reopens one on the next call."""
         await self._sessions.close()
@@ -369,48 +340,6 @@ class OpenAIAPI:
         plan = RequestPlan.from_config(self.model_name, config)
         self._plan_cache = (config, plan)
         return plan
-
-    # -- health check -----------------------------------------------------------------------------
-
-    async def _probe_generation(
-        self, session: aiohttp.ClientSession, timeout: aiohttp.ClientTimeout
-    ) -> tuple[int, bytes, str]:
-        body: dict[str, Any] = {"model": self.model_name, "max_tokens": 1}
-        if self.api == "completions":
-            url, body["prompt"], probed = self._completions_url, "Hi", "POST /completions"
-        else:
-            url, probed = self._chat_url, "POST /chat/completions"
-            body["messages"] = [{"role": "user", "content": "Hi"}]
-        async with session.post(url, data=orjson.dumps(body), timeout=timeout) as resp:
-            return resp.status, await resp.read(), probed
-
-    def _judge_check(self, status: int, raw: bytes, probed: str) -> None:
-        message = self._scrub(error_text(raw))
-        if status in (401, 403):
-            raise self._key_error(status, message)
-        if status == 404:
-            raise UserError(
-                f"no OpenAI-compatible API at {self.base_url}: {probed} returned HTTP 404 ({message}); "
-                "fix --api-url (it usually ends in /v1) or --model"
-            )
-        if not 200 <= status < 300:
-            logger.warning("model server at %s answered %s with HTTP %d: %s", self.base_url, probed, status, message)
-        elif probed == "GET /models":
-            self._warn_if_unlisted(raw)
-
-    def _warn_if_unlisted(self, raw: bytes) -> None:
-        try:
-            listed = [m["id"] for m in orjson.loads(raw)["data"]]
-        except (orjson.JSONDecodeError, KeyError, TypeError):
-            return
-        if listed and self.model_name not in listed:
-            logger.warning(
-                "model %r is not among those the server at %s lists (%s)%s; continuing, some servers accept any name",
-                self.model_name,
-                self.base_url,
-                ", ".join(map(str, listed[:8])),
-                did_you_mean(self.model_name, map(str, listed)),
-            )
 
     def _new_session(self) -> aiohttp.ClientSession:
         connector = aiohttp.TCPConnector(

@@ -1,0 +1,113 @@
+"""The start-up check of the ``openai_api`` backend: is there an OpenAI API at the URL, and does it take the key?
+
+Kept apart from the request path (:mod:`assay.models.openai_api`), which mixes this in: it runs once
+per run, before any sample, and its only job is to turn a wrong URL, a server that is down or a
+rejected key into one clear line instead of a thousand failed samples.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import aiohttp
+import orjson
+from yarl import URL
+
+from assay.errors import UserError, did_you_mean
+from assay.models._session import LoopBoundSession
+from assay.models.openai_request import ApiKind
+from assay.models.openai_response import connect_failure, error_text
+
+__all__ = ["CHECK_TIMEOUT_S", "ServerCheck"]
+
+logger = logging.getLogger("assay.models.openai_api")
+
+#: How long :meth:`ServerCheck.check` waits for the server before calling it unreachable, seconds.
+CHECK_TIMEOUT_S = 10.0
+
+
+class ServerCheck:
+    """Mixin of :class:`~assay.models.openai_api.OpenAIAPI`: ``check()`` and the probes behind it."""
+
+    model_name: str
+    api: ApiKind
+    base_url: str
+    _sessions: LoopBoundSession
+    _models_url: URL
+    _chat_url: URL
+    _completions_url: URL
+
+    def _scrub(self, text: str) -> str:
+        raise NotImplementedError
+
+    def _key_error(self, status: int, message: str) -> UserError:
+        raise NotImplementedError
+
+    async def check(self) -> None:
+        """Make sure the server answers and accepts the key before any sample runs.
+
+        Asks ``GET /models`` (or, where that is missing, a one-token generation) with a short
+        timeout. A model name the server does not list only warns: some servers route any name.
+
+        Raises:
+            UserError: the server cannot be reached, rejects the key, or has no OpenAI API at the URL.
+        """
+        session = await self._sessions.get()
+        timeout = aiohttp.ClientTimeout(total=CHECK_TIMEOUT_S)
+        try:
+            async with session.get(self._models_url, timeout=timeout) as resp:
+                status, raw, probed = resp.status, await resp.read(), "GET /models"
+            if status in (404, 405):
+                status, raw, probed = await self._probe_generation(session, timeout)
+        except aiohttp.ClientConnectorError as exc:
+            raise UserError(
+                f"cannot reach the model server at {self.base_url} ({connect_failure(exc)}); start it or fix --api-url"
+            ) from None
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            raise UserError(
+                f"the model server at {self.base_url} did not answer within {CHECK_TIMEOUT_S:g} s "
+                f"({type(exc).__name__}); check that it is up and that --api-url is right"
+            ) from None
+        self._judge_check(status, raw, probed)
+
+    async def _probe_generation(
+        self, session: aiohttp.ClientSession, timeout: aiohttp.ClientTimeout
+    ) -> tuple[int, bytes, str]:
+        body: dict[str, Any] = {"model": self.model_name, "max_tokens": 1}
+        if self.api == "completions":
+            url, body["prompt"], probed = self._completions_url, "Hi", "POST /completions"
+        else:
+            url, probed = self._chat_url, "POST /chat/completions"
+            body["messages"] = [{"role": "user", "content": "Hi"}]
+        async with session.post(url, data=orjson.dumps(body), timeout=timeout) as resp:
+            return resp.status, await resp.read(), probed
+
+    def _judge_check(self, status: int, raw: bytes, probed: str) -> None:
+        message = self._scrub(error_text(raw))
+        if status in (401, 403):
+            raise self._key_error(status, message)
+        if status == 404:
+            raise UserError(
+                f"no OpenAI-compatible API at {self.base_url}: {probed} returned HTTP 404 ({message}); "
+                "fix --api-url (it usually ends in /v1) or --model"
+            )
+        if not 200 <= status < 300:
+            logger.warning("model server at %s answered %s with HTTP %d: %s", self.base_url, probed, status, message)
+        elif probed == "GET /models":
+            self._warn_if_unlisted(raw)
+
+    def _warn_if_unlisted(self, raw: bytes) -> None:
+        try:
+            listed = [m["id"] for m in orjson.loads(raw)["data"]]
+        except (orjson.JSONDecodeError, KeyError, TypeError):
+            return
+        if listed and self.model_name not in listed:
+            logger.warning(
+                "model %r is not among those the server at %s lists (%s)%s; continuing, some servers accept any name",
+                self.model_name,
+                self.base_url,
+                ", ".join(map(str, listed[:8])),
+                did_you_mean(self.model_name, map(str, listed)),
+            )
