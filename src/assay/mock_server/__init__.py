@@ -17,6 +17,14 @@ a rule with ``fault`` fails its requests deterministically (always, or its first
 outside the seeded random faults. What it saw: :meth:`MockServer.stats`, including the SHA-256 of
 every ``data:`` URL image, the tool definitions each request carried and each rule's hit count.
 
+Seeing images: a test of a vision benchmark draws its answer into the image with
+:func:`~assay.mock_server.vision.draw_text` and gives a rule ``read`` (``"text"``, ``"colour"`` or
+``"option"``); the server then decodes the images it receives, reads the text or background colour
+back, and ``{read}`` in the reply becomes it, so the answer is right only if the pixels travelled,
+through whatever re-encoding or resizing the client did. Pixels are decoded only for such a rule;
+``draw_text``, ``read_image``, ``ImageReading`` and ``PALETTE`` live in
+:mod:`assay.mock_server.vision` and load Pillow, a development dependency, on first use.
+
 Acting as an LLM judge, for example (a verdict per answer, and a judge that fails twice first)::
 
     rules = [
@@ -39,6 +47,8 @@ From a shell: ``assay mock-server --port 8000`` or ``python -m assay.mock_server
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from assay.mock_server._app import MockServer
 from assay.mock_server._config import ServerConfig
 from assay.mock_server._embeddings import DEFAULT_EMBEDDING_DIMENSIONS, embedding_vector
@@ -47,21 +57,39 @@ from assay.mock_server._rules import TOKEN_PATTERN, Rule, RuleToolCall, count_to
 from assay.mock_server._runner import ServerHandle, run_server_in_thread, serve_forever
 from assay.mock_server._stats import OUTCOMES, prompt_key
 
+if TYPE_CHECKING:
+    from assay.mock_server.vision import PALETTE, ImageReading, draw_text, read_image
+
 __all__ = [
     "DEFAULT_EMBEDDING_DIMENSIONS",
     "OUTCOMES",
+    "PALETTE",
     "TOKEN_PATTERN",
     "Fault",
+    "ImageReading",
     "MockServer",
     "Rule",
     "RuleToolCall",
     "ServerConfig",
     "ServerHandle",
     "count_tokens",
+    "draw_text",
     "embedding_vector",
     "load_rules",
     "prompt_key",
+    "read_image",
     "run_server_in_thread",
     "serve_forever",
     "split_tokens",
 ]
+
+_VISION = frozenset({"PALETTE", "ImageReading", "draw_text", "read_image"})
+
+
+def __getattr__(name: str) -> Any:
+    """The image helpers, imported on first use: the server itself needs neither numpy nor Pillow."""
+    if name in _VISION:
+        from assay.mock_server import vision
+
+        return getattr(vision, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,10 +1,6 @@
-"""The mock server itself: HTTP routing, timing and fault delivery.
+"""The mock server itself: HTTP routing, choosing the answer and the fault.
 
-Timing model, for a request arriving at ``t0`` whose reply has ``n`` tokens: streamed token ``i``
-is written at ``t0 + ttft + i * itl`` (absolute deadlines, so sleep error never accumulates) and a
-non-streamed reply at ``t0 + ttft + itl * (n - 1) + latency``. In a stream the HTTP headers go out
-at once and the assistant-role chunk travels with the first token, so "time to first chunk" and
-"time to first token" both equal ``ttft``.
+When each answer is written, and how a fault breaks it, is :mod:`assay.mock_server._sending`'s.
 
 Fault model: a generation request is matched against the rules first. If the winning rule has a
 ``fault``, that rule decides (fail, or answer once its ``fail_times`` are used up) and the random
@@ -14,7 +10,6 @@ never shifts which of the other requests the ``p_*`` faults hit.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from types import TracebackType
@@ -27,39 +22,29 @@ from pydantic import ValidationError
 from assay.mock_server._config import ServerConfig
 from assay.mock_server._embeddings import EMBEDDINGS, EMBEDDINGS_PATH, EmbeddingRequest, EmbeddingsEndpoint
 from assay.mock_server._faults import Fault, FaultInjector
+from assay.mock_server._image_rules import RequestImages
 from assay.mock_server._protocol import (
     CHAT,
     CHAT_PATH,
     COMPLETIONS,
     COMPLETIONS_PATH,
-    SSE_HEADERS,
     ApiRoute,
     BadRequest,
     GenerationRequest,
     error_body,
 )
 from assay.mock_server._rules import PlannedCall, ReplyPlan, Rule, RuleSet, count_tokens, parse_rules, plan_reply
-from assay.mock_server._stamping import StampingRequestHandler, StampingServer, Trace, sleep_until
+from assay.mock_server._sending import Sender
+from assay.mock_server._sending import json_response as _json
+from assay.mock_server._stamping import StampingRequestHandler, StampingServer, Trace
 from assay.mock_server._stats import Stats, prompt_key
 
-_JSON = "application/json"
 _SHUTDOWN_GRACE_S = 0.5  # stop() cuts in-flight streams and hangs after this; it is a test server
 _UNAUTHORIZED = error_body("Incorrect API key provided.", "invalid_request_error", "invalid_api_key")
 _RATE_LIMITED = error_body("Rate limit reached (injected by the assay mock server).", "requests", "rate_limit_exceeded")
 _SERVER_ERROR = error_body("Internal server error (injected by the assay mock server).", "server_error")
 
 _Handler = Callable[[web.BaseRequest], Awaitable[web.StreamResponse]]
-
-
-def _drop(request: web.BaseRequest) -> None:
-    """Close the connection once what was written is flushed, leaving the response unfinished."""
-    transport = request.transport
-    if transport is not None:
-        transport.close()
-
-
-def _json(body: bytes, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
-    return web.Response(status=status, body=body, content_type=_JSON, headers=headers)
 
 
 class MockServer:
@@ -76,9 +61,7 @@ class MockServer:
         self._faults = FaultInjector(cfg.fault_probabilities(), cfg.seed)
         self._stats = Stats(len(self._rules))
         self._auth = None if cfg.api_key is None else f"Bearer {cfg.api_key}"
-        self._ttft_s = cfg.ttft_ms / 1000
-        self._itl_s = cfg.itl_ms / 1000
-        self._latency_s = cfg.latency_ms / 1000
+        self._send = Sender(cfg)
         self._next_id = 0
         self._runner: web.ServerRunner | None = None
         self._port: int | None = None
@@ -171,8 +154,8 @@ class MockServer:
         """Counters of the answering endpoints and what arrived (``/v1/models`` and ``/admin`` are not counted).
 
         Returns:
-            ``{"requests_total", "by_endpoint", "by_outcome", "prompt_counts", "images", "tools",
-            "rule_hits"}``, described in :meth:`~assay.mock_server._stats.Stats.snapshot`.
+            ``{"requests_total", "images_total", "by_endpoint", "by_outcome", "prompt_counts", "images",
+            "tools", "rule_hits"}``, described in :meth:`~assay.mock_server._stats.Stats.snapshot`.
         """
         return self._stats.snapshot()
 
@@ -249,9 +232,9 @@ class MockServer:
             return _json(error_body(str(exc), "invalid_request_error", exc.code), exc.status)
         stats.note_prompt(prompt_key(req.question), req if isinstance(req, GenerationRequest) else None)
         if isinstance(req, GenerationRequest):
-            rule, fault, served = self._choose(req)
+            rule, fault, served, reading = self._choose(req)
         else:
-            rule, fault, served = None, self._faults.draw(), 0
+            rule, fault, served, reading = None, self._faults.draw(), 0, None
         self._count("ok" if fault is None else fault.value, trace)
         if fault is Fault.RATE_LIMIT:
             retry_s = self.config.retry_after_s
@@ -259,28 +242,30 @@ class MockServer:
         if fault is Fault.SERVER_ERROR:
             return _json(_SERVER_ERROR, 500)
         if fault is Fault.HANG:
-            return await self._hang(request)
+            return await self._send.hang(request)
         if isinstance(req, GenerationRequest) and isinstance(endpoint, ApiRoute):
-            return await self._reply(request, endpoint, req, rule, served, model, start, fault, trace)
+            return await self._reply(request, endpoint, req, (rule, served, reading), model, start, fault, trace)
         assert isinstance(req, EmbeddingRequest)  # the only other kind of request
-        return await self._send_json(request, EMBEDDINGS.body(req, model), 1, start, fault, trace)
+        return await self._send.json(request, EMBEDDINGS.body(req, model), 1, start, fault, trace)
 
-    def _choose(self, req: GenerationRequest) -> tuple[Rule | None, Fault | None, int]:
-        """The winning rule (counted as a hit), the fault (the rule's own, else one random draw), and
-        how many completions the rule answered before (which of its ``replies`` come next).
+    def _choose(self, req: GenerationRequest) -> tuple[Rule | None, Fault | None, int, str | None]:
+        """The winning rule (counted as a hit), the fault (the rule's own, else one random draw),
+        how many completions the rule answered before (which of its ``replies`` come next), and
+        for a ``read`` rule what it read in the images.
 
         Runs without an ``await``, so the hit count and the ``fail_times`` decision it feeds are
         one step on the loop: concurrent requests cannot both take a rule's last failure.
         """
-        rules = self._rules
-        index = rules.match_index(req.question, req.system)
+        rules, images = self._rules, (RequestImages(req.image_data) if req.image_data else None)
+        index = rules.match_index(req.question, req.system, images)
         if index is None:
-            return None, self._faults.draw(), 0
+            return None, self._faults.draw(), 0, None
         rule = rules.rules[index]
         hit = self._stats.hit_rule(index)
         fault = self._faults.draw() if rule.fault is None else rule.fails_at(hit)
         served = self._stats.serve_completions(index, self._choices(req)) if fault is None else 0
-        return rule, fault, served
+        reading = None if rule.read is None or images is None else images.read(rule, req.question)
+        return rule, fault, served, reading
 
     def _choices(self, req: GenerationRequest) -> int:
         return 1 if self.config.ignore_n or req.stream else req.n
@@ -290,8 +275,7 @@ class MockServer:
         request: web.BaseRequest,
         endpoint: ApiRoute,
         req: GenerationRequest,
-        rule: Rule | None,
-        served: int,
+        choice: tuple[Rule | None, int, str | None],
         model: str,
         start: float,
         fault: Fault | None,
@@ -299,15 +283,17 @@ class MockServer:
     ) -> web.StreamResponse:
         """Plan the reply and send it on schedule, truncated or malformed if that fault was drawn.
 
+        ``choice`` is the rule, its completions served before, and what it read (see :meth:`_choose`).
         ``n`` > 1 gets that many choices in a JSON answer (one unless ``ignore_n``); a stream
         carries one choice, as from servers that do not stream several.
         """
+        rule, served, reading = choice
         self._next_id += 1
         request_id = f"{endpoint.id_prefix}{self._next_id}"
         if trace is not None:
             trace.request_id, trace.stream = request_id, req.stream
         plans = [
-            self._plan(req, rule, endpoint, f"{request_id}-{i}" if i else request_id, served + i)
+            self._plan(req, rule, endpoint, f"{request_id}-{i}" if i else request_id, served + i, reading)
             for i in range(self._choices(req))
         ]
         plan = plans[0]
@@ -328,10 +314,10 @@ class MockServer:
                     frames = frames[: len(frames) // 2]
                 else:
                     frames[-1] += endpoint.trailer(head, plan.finish_reason, usage if req.include_usage else None)
-            return await self._send_stream(request, frames, start, fault, trace)
+            return await self._send.stream(request, frames, start, fault, trace)
         body = endpoint.full_body(request_id, model, plans, usage)
         longest = max(p.completion_tokens for p in plans)
-        return await self._send_json(request, body, longest, start, fault, trace)
+        return await self._send.json(request, body, longest, start, fault, trace)
 
     def _resolve_model(self, requested: str | None) -> str:
         if requested is None:
@@ -341,11 +327,17 @@ class MockServer:
         return requested
 
     def _plan(
-        self, req: GenerationRequest, rule: Rule | None, endpoint: ApiRoute, request_id: str, served: int = 0
+        self,
+        req: GenerationRequest,
+        rule: Rule | None,
+        endpoint: ApiRoute,
+        request_id: str,
+        served: int = 0,
+        reading: str | None = None,
     ) -> ReplyPlan:
         calls: list[PlannedCall] = []
         if rule is not None:
-            content, reasoning = rule.reply_at(served), (rule.reasoning if endpoint.chat else None)
+            content, reasoning = rule.reply_at(served, reading), (rule.reasoning if endpoint.chat else None)
             if endpoint.chat and rule.tool_calls:
                 calls = [
                     PlannedCall(f"call-{request_id}-{i}", call.name, call.arguments)
@@ -354,76 +346,6 @@ class MockServer:
         else:
             content, reasoning = (req.question if self.config.echo else self.config.default_reply), None
         return plan_reply(content, reasoning, stop=req.stop, max_tokens=req.max_tokens, tool_calls=calls)
-
-    async def _hang(self, request: web.BaseRequest) -> web.StreamResponse:
-        """Send nothing, not even headers, for ``hang_s``, then close: every client timeout can fire.
-
-        A client that gives up first cancels this handler. The returned response is never
-        delivered: the connection is closed by then and aiohttp discards the write.
-        """
-        try:
-            await asyncio.sleep(self.config.hang_s)
-        finally:
-            _drop(request)
-        return web.Response()
-
-    async def _send_json(
-        self,
-        request: web.BaseRequest,
-        body: bytes,
-        tokens: int,
-        start: float,
-        fault: Fault | None,
-        trace: Trace | None,
-    ) -> web.StreamResponse:
-        await sleep_until(start + self._ttft_s + self._itl_s * max(tokens - 1, 0) + self._latency_s)
-        if trace is not None:
-            trace.sent()
-        if fault is Fault.MALFORMED:
-            return _json(body[: len(body) // 2])
-        if fault is Fault.TRUNCATE:
-            # Announce the full length, send half, hang up: the client sees a short body.
-            response = web.StreamResponse(headers={"Content-Type": _JSON})
-            response.content_length = len(body)
-            await response.prepare(request)
-            await response.write(body[: len(body) // 2])
-            _drop(request)
-            return response
-        return _json(body)
-
-    async def _send_stream(
-        self,
-        request: web.BaseRequest,
-        frames: list[bytes],
-        start: float,
-        fault: Fault | None,
-        trace: Trace | None,
-    ) -> web.StreamResponse:
-        """Write frame ``i`` at ``start + ttft + i * itl``; frames due together go in one write."""
-        if fault is None and self._ttft_s == 0 and self._itl_s == 0:
-            # Zero-latency fast path: headers, every chunk and the chunked terminator in one send.
-            whole = web.Response(body=b"".join(frames), headers=SSE_HEADERS)
-            whole.enable_chunked_encoding()
-            if trace is not None:
-                trace.sent(len(frames))
-            return whole
-        stream = web.StreamResponse(headers=SSE_HEADERS)
-        await stream.prepare(request)
-        first = start + self._ttft_s
-        if self._itl_s == 0:
-            await sleep_until(first)
-            await stream.write(b"".join(frames))
-            if trace is not None:
-                trace.sent(len(frames))
-        else:
-            for i, frame in enumerate(frames):
-                await sleep_until(first + i * self._itl_s)
-                await stream.write(frame)
-                if trace is not None:
-                    trace.sent()
-        if fault is Fault.TRUNCATE:
-            _drop(request)
-        return stream
 
     async def _models(self, request: web.BaseRequest) -> web.StreamResponse:
         if self._auth is not None and request.headers.get("Authorization") != self._auth:
@@ -446,7 +368,7 @@ class MockServer:
     async def _admin_set_rules(self, request: web.BaseRequest) -> web.StreamResponse:
         try:
             rules = parse_rules(orjson.loads(await request.content.read()))
-        except (orjson.JSONDecodeError, ValidationError) as exc:
+            self.set_rules(rules)
+        except (orjson.JSONDecodeError, ValidationError, ValueError) as exc:
             return _json(error_body(f"invalid rules: {exc}", "invalid_request_error"), 400)
-        self.set_rules(rules)
         return _json(orjson.dumps({"rules": len(rules)}))

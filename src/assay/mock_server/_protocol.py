@@ -5,8 +5,10 @@ per chunk: only the token text is encoded per chunk, which keeps a zero-latency 
 
 Requests are checked as far as a test needs to trust what arrived: content parts (text joined by
 newlines, as :attr:`assay.types.ChatMessage.text` joins them; ``image_url`` parts whose ``data:``
-URLs must decode), assistant ``tool_calls``, ``tool`` turns with their ``tool_call_id``, and
-``tools`` definitions. A request that breaks those shapes gets the 400 OpenAI would send.
+URLs must be base64, whose bytes are kept for rules that read images), assistant ``tool_calls``,
+``tool`` turns with their ``tool_call_id``, and ``tools`` definitions. A request that breaks those
+shapes gets the 400 OpenAI would send. Whether the bytes are an image is not checked here: only a
+rule that reads pixels decodes them.
 """
 
 from __future__ import annotations
@@ -89,6 +91,8 @@ class GenerationRequest:
     stop: tuple[str, ...]
     images: tuple[str, ...] = ()
     """Each ``image_url`` part, in order: the SHA-256 of a ``data:`` URL's bytes, else the URL."""
+    image_data: tuple[bytes | None, ...] = ()
+    """Each ``image_url`` part's decoded ``data:`` URL bytes (None for a remote URL), as ``images``."""
     tools: list[dict[str, Any]] | None = None
     """The ``tools`` definitions, as sent."""
     tool_choice: Any = None
@@ -96,7 +100,7 @@ class GenerationRequest:
     """Completions asked for (OpenAI's ``n``)."""
 
 
-def _content_text(content: Any, images: list[str]) -> str:
+def _content_text(content: Any, images: list[tuple[str, bytes | None]]) -> str:
     """Text of a message ``content`` (text parts joined by newlines); its images go to ``images``."""
     if isinstance(content, str):
         return content
@@ -115,13 +119,13 @@ def _content_text(content: Any, images: list[str]) -> str:
     return "\n".join(texts)
 
 
-def _image_ref(image_url: Any) -> str:
-    """The SHA-256 of a ``data:`` URL's decoded bytes, or a remote URL as it is."""
+def _image_ref(image_url: Any) -> tuple[str, bytes | None]:
+    """The SHA-256 of a ``data:`` URL's decoded bytes and the bytes, or a remote URL as it is and None."""
     url = image_url.get("url") if isinstance(image_url, dict) else image_url
     if not isinstance(url, str):
         raise BadRequest("an image_url part needs 'image_url': {'url': <string>}")
     if not url.startswith("data:"):
-        return url
+        return url, None
     header, comma, payload = url.partition(",")
     if not comma or not header.endswith(";base64"):
         raise BadRequest(f"malformed data URL {url[:40]!r}: expected data:<type>;base64,<data>")
@@ -129,7 +133,7 @@ def _image_ref(image_url: Any) -> str:
         raw = base64.b64decode(payload, validate=True)
     except (binascii.Error, ValueError) as exc:
         raise BadRequest(f"malformed data URL: its base64 does not decode ({exc})") from None
-    return hashlib.sha256(raw).hexdigest()
+    return hashlib.sha256(raw).hexdigest(), raw
 
 
 def _check_turn(message: dict[str, Any]) -> None:
@@ -154,7 +158,7 @@ def _check_turn(message: dict[str, Any]) -> None:
             raise BadRequest("each tool call needs 'id', 'type': 'function' and 'function': {'name', 'arguments'}")
 
 
-def _chat_prompt(body: dict[str, Any], images: list[str]) -> tuple[str, str, str]:
+def _chat_prompt(body: dict[str, Any], images: list[tuple[str, bytes | None]]) -> tuple[str, str, str]:
     """The question, the whole prompt text and the system text of a chat request."""
     messages = body.get("messages")
     if not isinstance(messages, list) or not messages:
@@ -250,7 +254,7 @@ class ApiRoute:
             BadRequest: invalid JSON, no messages / prompt, or a wrongly typed known field.
         """
         body = decode_body(raw)
-        images: list[str] = []
+        images: list[tuple[str, bytes | None]] = []
         question, prompt_text, system = _chat_prompt(body, images) if self.chat else _completion_prompt(body)
         model = requested_model(body)
         options = body.get("stream_options")
@@ -263,7 +267,8 @@ class ApiRoute:
             include_usage=isinstance(options, dict) and bool(options.get("include_usage")),
             max_tokens=_max_tokens(body),
             stop=_stop(body),
-            images=tuple(images),
+            images=tuple(ref for ref, _ in images),
+            image_data=tuple(data for _, data in images),
             tools=_tools(body) if self.chat else None,
             tool_choice=body.get("tool_choice"),
             n=_n(body),

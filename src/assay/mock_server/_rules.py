@@ -24,11 +24,12 @@ Example:
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, Protocol
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
@@ -87,9 +88,16 @@ class Rule(BaseModel):
     chat (the last message if none is from the user) or the prompt of a completion; a message of
     content parts counts by its text parts joined with newlines. ``system_contains`` looks at the
     *system text*, every ``system`` and ``developer`` message joined with newlines (empty for a
-    completion). A rule sets exactly one of ``contains`` and ``regex``, ``system_contains`` alone,
-    or ``system_contains`` with one of them (then both must match), so a rule file can never hold
-    a rule that silently matches everything or nothing.
+    completion). A rule sets at most one of ``contains`` and ``regex``, and ``system_contains`` or
+    ``read`` may come with it or stand alone; every matcher set must match. A rule with none of
+    them is refused, so a rule file can never hold a rule that silently matches everything.
+
+    A rule with ``read`` looks at the request's images (``image``: which one, 0-based; by default
+    all of them) and matches only a request with at least one it can decode; a remote (http)
+    image is never read. ``{read}`` in ``reply`` or ``replies`` becomes what was read (see
+    :mod:`assay.mock_server.vision`): the text drawn, the background colour's name, or for
+    ``"option"`` the letter of the multiple-choice option of the question whose text is the text
+    read (lines like ``A) 7``, ``B. 7``, ``(C) 7``, ``D: 7``), the text itself when none is.
 
     ``regex`` is compiled without flags, as written: ``re.search`` finds a match anywhere in a
     multi-line question, but ``.`` does not cross a newline and ``^``/``$`` anchor the whole text.
@@ -107,6 +115,8 @@ class Rule(BaseModel):
         True
         >>> Rule(contains="grade this", reply="[[7]]", fault="500", fail_times=2).fault
         <Fault.SERVER_ERROR: '500'>
+        >>> Rule(read="option", reply="ANSWER: {read}").image is None  # reads every image
+        True
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -121,6 +131,19 @@ class Rule(BaseModel):
     system_contains: str | None = Field(
         default=None,
         description="Matches when this is a substring of the system text (system and developer messages).",
+    )
+    read: Literal["text", "colour", "option"] | None = Field(
+        default=None,
+        description=(
+            "Read the request's images (drawn by `vision.draw_text`); matches only a request with one it can"
+            " decode, and `{read}` in the reply becomes the text read, the background colour's name, or the"
+            " letter of the question's option whose text is the text read."
+        ),
+    )
+    image: int | None = Field(
+        default=None,
+        ge=0,
+        description="With `read`: which image to read, 0-based; None reads every one, joined by a space.",
     )
     reply: str = Field(
         default="", description="The assistant content sent back when the rule matches (required without tool_calls)."
@@ -165,8 +188,13 @@ class Rule(BaseModel):
     def _matchers_and_answers_fit(self) -> Rule:
         if self.contains is not None and self.regex is not None:
             raise ValueError("a rule needs exactly one of 'contains' or 'regex', not both")
-        if self.contains is None and self.regex is None and self.system_contains is None:
-            raise ValueError("a rule needs exactly one of 'contains' or 'regex', or 'system_contains'")
+        if self.contains is None and self.regex is None and self.system_contains is None and self.read is None:
+            raise ValueError(
+                "a rule needs something to match: exactly one of 'contains' or 'regex', or 'system_contains',"
+                " or 'read' (the images), or several of these (then all must match)"
+            )
+        if self.image is not None and self.read is None:
+            raise ValueError("'image' picks the image to read: it needs 'read'")
         if "reply" not in self.model_fields_set and not self.tool_calls and self.replies is None:
             raise ValueError("a rule needs a 'reply', 'replies' or 'tool_calls'")
         if self.replies is not None and "reply" in self.model_fields_set:
@@ -180,14 +208,20 @@ class Rule(BaseModel):
                 raise ValueError(f"invalid regex {self.regex!r}: {exc}") from exc
         return self
 
-    def reply_at(self, served: int) -> str:
+    def reply_at(self, served: int, reading: str | None = None) -> str:
         """The answer of the rule's ``served``-th completion (0-based): ``replies`` in turn, else ``reply``.
+
+        With ``read``, ``{read}`` in it becomes ``reading`` (a plain replacement: other braces, as
+        in ``\\boxed{8}``, stay as they are); without, ``{read}`` is left as written.
 
         Example:
             >>> [Rule(contains="x", replies=["a", "b"]).reply_at(k) for k in range(3)]
             ['a', 'b', 'a']
+            >>> Rule(read="text", reply="The answer is {read}, not {x}.").reply_at(0, "42")
+            'The answer is 42, not {x}.'
         """
-        return self.reply if self.replies is None else self.replies[served % len(self.replies)]
+        answer = self.reply if self.replies is None else self.replies[served % len(self.replies)]
+        return answer if self.read is None or reading is None else answer.replace("{read}", reading)
 
     def fails_at(self, hit: int) -> Fault | None:
         """The fault for this rule's ``hit``-th matching request (0-based), or ``None`` to answer it.
@@ -205,46 +239,70 @@ class Rule(BaseModel):
 _RULE_LIST = TypeAdapter(list[Rule])
 
 
+class ReadableImages(Protocol):
+    """A request's images as rule matching sees them: which can be read (decoding them is lazy)."""
+
+    def readable(self, image: int | None) -> bool:
+        """Whether image ``image`` (0-based), or with None at least one image, decodes."""
+        ...
+
+
 class RuleSet:
     """An ordered list of rules, compiled once, answering "which rule wins for this request?".
 
     The first matching rule in list order wins. Matching is a plain scan: a ``contains`` check is a
     C-level substring search, so 1,500 rules cost well under a millisecond per request, and regexes
-    are compiled here rather than per request.
+    are compiled here rather than per request. Images are looked at last, and only by a ``read``
+    rule whose text matchers passed, so text traffic never decodes a pixel.
     """
 
     __slots__ = ("_matchers", "rules")
 
     def __init__(self, rules: Iterable[Rule] = ()) -> None:
+        """Compile ``rules``.
+
+        Raises:
+            ValueError: a rule has ``read`` and Pillow, which decodes images, is not installed;
+                better refused now than a 500 on the first image.
+        """
         self.rules: tuple[Rule, ...] = tuple(rules)
-        self._matchers: tuple[tuple[str | None, re.Pattern[str] | None, str | None], ...] = tuple(
-            (r.contains, re.compile(r.regex) if r.regex is not None else None, r.system_contains) for r in self.rules
+        if any(r.read is not None for r in self.rules) and importlib.util.find_spec("PIL") is None:
+            raise ValueError("rules with 'read' decode images with Pillow, which is not installed: pip install pillow")
+        self._matchers: tuple[tuple[str | None, re.Pattern[str] | None, str | None, bool, int | None], ...] = tuple(
+            (
+                r.contains,
+                re.compile(r.regex) if r.regex is not None else None,
+                r.system_contains,
+                r.read is not None,
+                r.image,
+            )
+            for r in self.rules
         )
 
     def __len__(self) -> int:
         return len(self.rules)
 
-    def match_index(self, question: str, system: str = "") -> int | None:
-        """Position of the first rule matching ``question`` and ``system``, or ``None`` when none does.
+    def match_index(self, question: str, system: str = "", images: ReadableImages | None = None) -> int | None:
+        """Position of the first rule matching ``question``, ``system`` and ``images``, or ``None``.
 
         The server counts hits by position, so two identical rules in one list are counted apart.
+        Without ``images`` no ``read`` rule matches.
         """
-        for index, (needle, pattern, system_needle) in enumerate(self._matchers):
+        for index, (needle, pattern, system_needle, reads, image) in enumerate(self._matchers):
             if system_needle is not None and system_needle not in system:
                 continue
-            if needle is not None:
-                if needle in question:
-                    return index
-            elif pattern is not None:
-                if pattern.search(question):
-                    return index
-            else:  # system_contains alone, and it matched
-                return index
+            if needle is not None and needle not in question:
+                continue
+            if pattern is not None and not pattern.search(question):
+                continue
+            if reads and (images is None or not images.readable(image)):
+                continue
+            return index
         return None
 
-    def match(self, question: str, system: str = "") -> Rule | None:
-        """Return the first rule matching ``question`` and ``system``, or ``None`` when no rule does."""
-        index = self.match_index(question, system)
+    def match(self, question: str, system: str = "", images: ReadableImages | None = None) -> Rule | None:
+        """Return the first rule matching ``question``, ``system`` and ``images``, or ``None`` when none does."""
+        index = self.match_index(question, system, images)
         return None if index is None else self.rules[index]
 
 

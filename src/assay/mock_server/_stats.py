@@ -42,6 +42,7 @@ class Stats:
         self.rule_hits = [0] * len(self.rule_hits)
         self.rule_completions = [0] * len(self.rule_hits)
         self.requests_total = 0
+        self.images_total = 0
         self.by_endpoint = {CHAT_PATH: 0, COMPLETIONS_PATH: 0}
         self.by_outcome = dict.fromkeys(OUTCOMES, 0)
         self.prompt_counts: dict[str, int] = {}
@@ -76,6 +77,7 @@ class Stats:
         if req is None:
             return
         if req.images:
+            self.images_total += len(req.images)
             self.images.append({"prompt_key": key, "images": list(req.images)})
         if req.tools is not None:
             self.tools.append({"prompt_key": key, "tools": req.tools, "tool_choice": req.tool_choice})
@@ -83,7 +85,8 @@ class Stats:
     def snapshot(self) -> dict[str, Any]:
         """A copy, safe to hand to another thread.
 
-        ``requests_total``; ``by_endpoint`` (path -> count); ``by_outcome`` (every counted request
+        ``requests_total``; ``images_total``, image parts received in all requests that passed the
+        body checks; ``by_endpoint`` (path -> count); ``by_outcome`` (every counted request
         has exactly one outcome, see :data:`OUTCOMES`); ``prompt_counts`` (``prompt_key(question)``
         -> count, faulted requests included, so a retried question shows how often it was asked);
         ``images``, one entry per chat request that carried ``image_url`` parts, in arrival order:
@@ -97,6 +100,7 @@ class Stats:
         """
         return {
             "requests_total": self.requests_total,
+            "images_total": self.images_total,
             "by_endpoint": dict(self.by_endpoint),
             "by_outcome": dict(self.by_outcome),
             "prompt_counts": dict(self.prompt_counts),
