@@ -88,6 +88,23 @@ def format_letters(count: int) -> str:
     return ",".join(choice_label(i) for i in range(count))
 
 
+def choice_or_open_prompt(meta: BenchmarkMeta, sample: Sample) -> str:
+    """EvalScope's prompt for benchmarks that mix both kinds of item (MMMU, MathVista): the
+    chain-of-thought multiple-choice template for an item with options, else ``meta.prompt_template``
+    (the open-question prompt) filled with the question alone."""
+    assert isinstance(sample.input, str)
+    if sample.choices is None:
+        return format_template(meta.prompt_template, "prompt_template", meta.name, question=sample.input)
+    return format_template(
+        SINGLE_ANSWER_TEMPLATE_COT,
+        "the multiple-choice prompt",
+        meta.name,
+        question=sample.input,
+        choices=format_options(sample.choices),
+        letters=format_letters(len(sample.choices)),
+    )
+
+
 class MultipleChoiceAdapter(BenchmarkAdapter):
     """Base for benchmarks whose samples have ``choices`` and a letter target.
 

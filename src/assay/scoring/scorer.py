@@ -140,6 +140,12 @@ _SCORERS: Registry[ScorerFactory] = Registry(
         "simpleqa_grade": "assay.benchmarks._simple_qa",
         "code_exec": "assay.scoring.scorers.code",
         "lcb_exec": "assay.scoring.scorers.lcb",
+        "answer_line_exact": "assay.scoring.scorers.answer_line",
+        "mmmu_answer": "assay.scoring.scorers.mmmu",
+        "qwen_math_equal": "assay.scoring.scorers.qwen_math",
+        "anls": "assay.scoring.scorers.vqa",
+        "relaxed_acc": "assay.scoring.scorers.vqa",
+        "ocr_bench_match": "assay.scoring.scorers.vqa",
     },
 )
 
