@@ -22,105 +22,25 @@ from assay.models import llm_ckpt_vision
 from assay.models.llm_ckpt import LocalCheckpoint
 from assay.types import ChatMessage, GenerateConfig, ImagePart, ModelOutput, TextPart
 from tests.engine.vmcq import png, vmcq_data
+from tests.models.tiny_vlm import (
+    IMAGE_SIDE,
+    IMAGE_TOKEN_ID,
+    IMAGE_TOKENS,
+    build_tiny_vlm,
+    byte_tokenizer,
+    llama_config,
+)
 
 pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
-IMAGE_SIDE, PATCH = 32, 8
-#: Placeholders the processor writes per image: one per patch (the CLS feature is dropped).
-IMAGE_TOKENS = (IMAGE_SIDE // PATCH) ** 2
-SPECIALS = ["<pad>", "<s>", "</s>", "<image>"]
-IMAGE_TOKEN_ID = SPECIALS.index("<image>")
-CHAT_TEMPLATE = (
-    "{{ bos_token }}{% for m in messages %}<|{{ m.role }}|>"
-    "{% if m.content is string %}{{ m.content }}{% else %}{% for c in m.content %}"
-    "{% if c.type == 'image' %}<image>{% else %}{{ c.text }}{% endif %}{% endfor %}{% endif %}</s>"
-    "{% endfor %}{% if add_generation_prompt %}<|assistant|>{% endif %}"
-)
 GREEDY = GenerateConfig(max_tokens=6, temperature=0.0)
-
-
-def _tokenizer() -> Any:
-    """A byte-level tokenizer with no merges (every byte a token), the four special tokens and BOS."""
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors
-    from transformers import PreTrainedTokenizerFast
-
-    vocab = {token: i for i, token in enumerate(SPECIALS + sorted(pre_tokenizers.ByteLevel.alphabet()))}
-    backend = Tokenizer(models.BPE(vocab=vocab, merges=[]))
-    backend.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    backend.decoder = decoders.ByteLevel()
-    # Like Llama's: BOS in front of raw text (a chat template writes its own).
-    backend.post_processor = processors.TemplateProcessing(single="<s> $A", special_tokens=[("<s>", 1)])
-    return PreTrainedTokenizerFast(
-        tokenizer_object=backend,
-        bos_token="<s>",
-        eos_token="</s>",
-        pad_token="<pad>",
-        additional_special_tokens=["<image>"],
-        chat_template=CHAT_TEMPLATE,
-    )
-
-
-def _llama_config(vocab_size: int) -> Any:
-    from transformers import LlamaConfig
-
-    return LlamaConfig(
-        vocab_size=vocab_size,
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        num_key_value_heads=2,
-        max_position_embeddings=1024,
-        bos_token_id=1,
-        eos_token_id=2,
-        pad_token_id=0,
-    )
 
 
 @pytest.fixture(scope="module")
 def tiny_vlm(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A random LLaVA and its processor saved to a folder, as a real checkpoint is."""
-    import torch
-    import transformers
-    from transformers import CLIPVisionConfig, LlavaConfig, LlavaForConditionalGeneration, LlavaProcessor
-
-    tokenizer = _tokenizer()
-    vision = CLIPVisionConfig(
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        image_size=IMAGE_SIDE,
-        patch_size=PATCH,
-        projection_dim=32,
-    )
-    config = LlavaConfig(
-        vision_config=vision,
-        text_config=_llama_config(len(tokenizer)),
-        image_token_index=IMAGE_TOKEN_ID,
-        vision_feature_select_strategy="default",
-        vision_feature_layer=-1,
-    )
-    torch.manual_seed(0)
-    model = LlavaForConditionalGeneration(config)
-    # transformers 5 names the torchvision-free image processor apart (4.x has only the plain one).
-    image_processor_class = getattr(transformers, "CLIPImageProcessorPil", transformers.CLIPImageProcessor)
-    image_processor = image_processor_class(
-        size={"shortest_edge": IMAGE_SIDE}, crop_size={"height": IMAGE_SIDE, "width": IMAGE_SIDE}
-    )
-    processor = LlavaProcessor(
-        image_processor=image_processor,
-        tokenizer=tokenizer,
-        patch_size=PATCH,
-        vision_feature_select_strategy="default",
-        num_additional_image_tokens=1,
-        chat_template=CHAT_TEMPLATE,
-    )
-    folder = tmp_path_factory.mktemp("tiny-llava")
-    model.save_pretrained(folder)
-    processor.save_pretrained(folder)
-    return folder
+    return build_tiny_vlm(tmp_path_factory.mktemp("tiny-llava"))
 
 
 @pytest.fixture(scope="module")
@@ -129,10 +49,10 @@ def tiny_text_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     import torch
     from transformers import LlamaForCausalLM
 
-    tokenizer = _tokenizer()
+    tokenizer = byte_tokenizer()
     torch.manual_seed(0)
     folder = tmp_path_factory.mktemp("tiny-llama")
-    LlamaForCausalLM(_llama_config(len(tokenizer))).save_pretrained(folder)
+    LlamaForCausalLM(llama_config(len(tokenizer))).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder
 
