@@ -136,6 +136,12 @@ def _dry_run(config: Any, console: Any) -> int:
     from assay.engine.plan import build_plans
 
     console.print(yaml.safe_dump(config.to_safe_dict(), sort_keys=False, allow_unicode=True))
+    if config.eval_type == "embedding":
+        from assay.embed.runner import build_tasks
+
+        for task in build_tasks(config):
+            console.print(f"{task.name}: {task.describe()}")
+        return 0
     with tempfile.TemporaryDirectory() as tmp:
         for plan in build_plans(config, Path(tmp)):
             sizes = {name: len(s.samples) for name, s in plan.subsets.items()}

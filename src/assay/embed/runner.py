@@ -1,0 +1,210 @@
+"""``eval_type: embedding``: run embedding tasks against an OpenAI-compatible ``/embeddings`` server.
+
+The generation engine's journal and scorers do not fit here: a retrieval score is a function of
+every vector at once, not of one answer. This runner builds the backend, checks the server, runs
+each task (:mod:`assay.embed.tasks`) through cached encoders, and writes the same output tree as a
+generation run: ``predictions/`` and ``reviews/`` (one line per query or pair, for the viewer),
+``reports/<model>/<task>.json`` and ``configs/task_config.yaml``. Resuming is the vector cache's
+job (:mod:`assay.embed.cache`): a rerun sends only the texts that have no vector yet.
+
+``model_args`` keys read here and never passed to the backend: ``query_prefix`` and
+``passage_prefix`` (e.g. e5's ``"query: "`` / ``"passage: "``; off unless set; the prefix is part
+of the text sent and cached) and ``embedding_cache`` (a path, or false for none).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import orjson
+
+from assay.config import TaskConfig, safe_filename
+from assay.embed.cache import VectorCache, open_cache
+from assay.embed.encoder import Encoder, EncodeStats
+from assay.embed.tasks import EmbeddingTask, Encoders, MetricResult, TaskResult, get_task
+from assay.errors import UserError
+from assay.models import EmbeddingModel, get_model_api
+from assay.report.model import CategoryScore, Counts, DataSource, MetricScore, Report, SubsetScore, Timing
+from assay.scoring.stats import mean_and_stderr
+
+__all__ = ["EMBEDDING_MODEL_ARGS", "run_embedding_eval"]
+
+#: model_args this runner consumes; the backend never sees them.
+EMBEDDING_MODEL_ARGS = ("query_prefix", "passage_prefix", "embedding_cache")
+#: model_args that change how requests travel, not what vector comes back: left out of the identity.
+_TRANSPORT_MODEL_ARGS = frozenset({"max_connections", "verify_ssl"})
+
+
+#: Embedding requests in flight when ``eval_batch_size`` is unset (the openai_api backend's default).
+DEFAULT_CONCURRENCY = 8
+
+
+def build_tasks(config: TaskConfig) -> list[EmbeddingTask]:
+    """Every task of ``config.datasets``, its data read and checked (no request is made)."""
+    if not config.datasets:
+        raise UserError("no datasets given; pass --datasets custom_retrieval and/or custom_sts")
+    return [get_task(name, config.dataset_args.get(name, {}), config.dataset_dir) for name in config.datasets]
+
+
+async def run_embedding_eval(config: TaskConfig, work_dir: Path) -> dict[str, Report]:
+    """Run every task of ``config.datasets`` and return ``{task: Report}``; files go under ``work_dir``.
+
+    Raises:
+        UserError: no task or an unknown one, bad options or data, no server URL, or a server that
+            cannot be reached or fails to embed some texts.
+    """
+    from assay.engine.outputs import save_config
+
+    model_args = {k: v for k, v in config.model_args.items() if k not in EMBEDDING_MODEL_ARGS}
+    model = get_model_api("openai_api")(
+        model=config.model or "", api_url=config.api_url, api_key=config.api_key_value, **model_args
+    )
+    if not isinstance(model, EmbeddingModel):
+        raise UserError("the openai_api backend cannot embed text")
+    tasks = await asyncio.to_thread(build_tasks, config)  # data errors before any request
+    save_config(config, work_dir)
+    cache = open_cache(config.model_args.get("embedding_cache"))
+    try:
+        await model.check()
+        stats = EncodeStats()
+        encoders = Encoders(
+            query=_encoder(config, model, cache, stats, "query_prefix"),
+            passage=_encoder(config, model, cache, stats, "passage_prefix"),
+        )
+        reports = {}
+        for task in tasks:
+            before = dataclasses.replace(stats, failures=list(stats.failures))
+            start = time.perf_counter()
+            result = await task.run(encoders)
+            timing = _timing(before, stats, time.perf_counter() - start, len(result.items))
+            reports[task.name] = _write_outputs(config, work_dir, task, result, timing)
+        return reports
+    finally:
+        await model.aclose()
+        if cache is not None:
+            cache.close()
+
+
+def _encoder(
+    config: TaskConfig, model: EmbeddingModel, cache: VectorCache | None, stats: EncodeStats, prefix_key: str
+) -> Encoder:
+    """An encoder that adds the ``prefix_key`` prefix to every text (and so to every cache key)."""
+    prefix = str(config.model_args.get(prefix_key) or "")
+    identity = model_identity(config, getattr(model, "base_url", config.api_url), prefix)
+    concurrency = config.eval_batch_size or DEFAULT_CONCURRENCY
+    return Encoder(model, cache, identity, config.generation_config, concurrency, stats, prefix)
+
+
+def model_identity(config: TaskConfig, api_url: str | None, prefix: str) -> str:
+    """JSON of everything that decides the vector a text gets: part of every cache key.
+
+    Example:
+        >>> config = TaskConfig(model="e5", api_url="http://h/v1", eval_type="embedding")
+        >>> json.loads(model_identity(config, "http://h/v1", "query: "))["prefix"]
+        'query: '
+    """
+    model_args = {
+        k: v for k, v in config.model_args.items() if k not in EMBEDDING_MODEL_ARGS and k not in _TRANSPORT_MODEL_ARGS
+    }
+    return json.dumps(
+        {
+            "model": config.model,
+            "api_url": api_url,
+            "eval_type": config.eval_type,
+            "model_args": model_args,
+            "dimensions": config.generation_config.request_extras().get("dimensions"),
+            "prefix": prefix,
+        },
+        sort_keys=True,
+        default=str,
+    )
+
+
+def _timing(before: EncodeStats, after: EncodeStats, wall_s: float, items: int) -> Timing:
+    requests = after.requests - before.requests
+    return Timing(
+        wall_s=wall_s,
+        requests=requests,
+        samples_per_s=items / wall_s if wall_s > 0 else 0.0,
+        mean_latency_s=(after.latency_s - before.latency_s) / requests if requests else 0.0,
+        prompt_tokens=after.prompt_tokens - before.prompt_tokens,
+    )
+
+
+def _write_outputs(
+    config: TaskConfig, work_dir: Path, task: EmbeddingTask, result: TaskResult, timing: Timing
+) -> Report:
+    """Write predictions, reviews and the report of one task; return the report."""
+    model_dir = safe_filename(config.model_id or "model")
+    file_name = f"{task.name}_{result.split}.jsonl"
+    now = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    predictions, reviews = [], []
+    for item in result.items:
+        key = {"key": f"{item.sample_id}#0", "sample_id": item.sample_id, "repeat": 0, "subset": result.split}
+        predictions.append(
+            {
+                **key,
+                "model": config.model_id,
+                "input": item.input,
+                "target": item.target,
+                "output": item.output,
+                "time": now,
+            }
+        )
+        score = {"status": "scored", "value": item.value, "extracted": item.extracted}
+        reviews.append({**key, "target": item.target, "prediction": item.prediction, "score": score})
+    for folder, records in (("predictions", predictions), ("reviews", reviews)):
+        path = work_dir / folder / model_dir / file_name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"".join(orjson.dumps(record) + b"\n" for record in records))
+    report = _report(config, task, result, timing)
+    path = work_dir / "reports" / model_dir / f"{task.name}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(orjson.dumps(report.model_dump(mode="json"), option=orjson.OPT_INDENT_2))
+    return report
+
+
+def _report(config: TaskConfig, task: EmbeddingTask, result: TaskResult, timing: Timing) -> Report:
+    n = len(result.items)
+    metrics = [_metric_score(metric, result.split, n) for metric in result.metrics]
+    metrics.sort(key=lambda metric: metric.name != result.headline)
+    model_name = config.model_id or "model"
+    return Report(
+        name=f"{model_name}@{task.name}",
+        dataset_name=task.name,
+        dataset_pretty_name=task.pretty_name,
+        model_name=model_name,
+        benchmark_version="1",
+        data_sources=[DataSource(subset=result.split, split=result.split, location=result.location)],
+        aggregation="mean",
+        repeats=1,
+        score=metrics[0].score,
+        metrics=metrics,
+        counts=Counts(total=n, scored=n),
+        extraction_failure_rate=0.0,
+        timing=timing,
+    )
+
+
+def _metric_score(metric: MetricResult, split: str, n: int) -> MetricScore:
+    """One metric in report shape: one subset (the split) in one category, all with the same numbers."""
+    # The score is the task's own mean (trec_eval's plain average), not recomputed, so it matches exactly.
+    stderr = mean_and_stderr(metric.per_item)[1] if metric.per_item is not None else 0.0
+    subset = SubsetScore(name=split, num=n, score=metric.score, stderr=stderr)
+    category = CategoryScore(
+        name=["default"], num=n, score=metric.score, macro_score=metric.score, stderr=stderr, subsets=[subset]
+    )
+    return MetricScore(
+        name=metric.name,
+        num=n,
+        score=metric.score,
+        macro_score=metric.score,
+        stderr=stderr,
+        categories=[category],
+        method=metric.method,
+    )
