@@ -277,6 +277,11 @@ class ModelOutput(BaseModel):
     error: str | None = None
     tool_calls: list[ToolCall] | None = Field(None, description="Functions the model asked to call.")
     embedding: list[float] | None = Field(None, description="The vector of an embed request.")
+    rerank_scores: list[float | None] | None = Field(
+        None,
+        description="A rerank request's relevance score of each document, in the order the documents were "
+        "sent; None for a document left out of the `top_n` the server returned.",
+    )
     option_scores: list[OptionScore] | None = Field(
         None, description="Per-option log-likelihoods when a multiple-choice item was scored that way."
     )

@@ -126,6 +126,7 @@ def _prompt_flags(g: argparse._ArgumentGroup) -> None:
     g.add_argument("--image-height", type=int, help="random_vl: image height in pixels (default 224)")
     g.add_argument("--image-format", help="random_vl: PIL colour mode RGB, RGBA, L or P; sent as PNG (default RGB)")
     g.add_argument("--image-num", type=int, help="random_vl: images per request (default 1)")
+    g.add_argument("--rerank-documents", type=int, help="--api rerank: documents per query, from --dataset (default 8)")
 
 
 def _output_flags(g: argparse._ArgumentGroup) -> None:

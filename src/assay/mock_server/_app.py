@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable, Iterable
+from functools import partial
 from types import TracebackType
 from typing import IO, Any
 
@@ -33,6 +34,7 @@ from assay.mock_server._protocol import (
     GenerationRequest,
     error_body,
 )
+from assay.mock_server._rerank import RERANK, RERANK_BARE, RerankEndpoint, RerankRequest
 from assay.mock_server._rules import PlannedCall, ReplyPlan, Rule, RuleSet, count_tokens, parse_rules, plan_reply
 from assay.mock_server._sending import Sender
 from assay.mock_server._sending import json_response as _json
@@ -45,6 +47,7 @@ _RATE_LIMITED = error_body("Rate limit reached (injected by the assay mock serve
 _SERVER_ERROR = error_body("Internal server error (injected by the assay mock server).", "server_error")
 
 _Handler = Callable[[web.BaseRequest], Awaitable[web.StreamResponse]]
+_Endpoint = ApiRoute | EmbeddingsEndpoint | RerankEndpoint
 
 
 class MockServer:
@@ -72,6 +75,8 @@ class MockServer:
             ("POST", CHAT_PATH): self._chat,
             ("POST", COMPLETIONS_PATH): self._completions,
             ("POST", EMBEDDINGS_PATH): self._embeddings,
+            ("POST", RERANK.path): partial(self._generate, endpoint=RERANK),
+            ("POST", RERANK_BARE.path): partial(self._generate, endpoint=RERANK_BARE),
             ("GET", "/v1/models"): self._models,
             ("GET", "/health"): self._health,
             ("GET", "/admin/stats"): self._admin_stats,
@@ -191,7 +196,7 @@ class MockServer:
     async def _embeddings(self, request: web.BaseRequest) -> web.StreamResponse:
         return await self._generate(request, EMBEDDINGS)
 
-    async def _generate(self, request: web.BaseRequest, endpoint: ApiRoute | EmbeddingsEndpoint) -> web.StreamResponse:
+    async def _generate(self, request: web.BaseRequest, endpoint: _Endpoint) -> web.StreamResponse:
         start_ns = time.perf_counter_ns()
         protocol = request.protocol
         stamping = protocol if isinstance(protocol, StampingRequestHandler) else None
@@ -216,7 +221,7 @@ class MockServer:
             trace.outcome = outcome
 
     async def _answer(
-        self, request: web.BaseRequest, endpoint: ApiRoute | EmbeddingsEndpoint, start: float, trace: Trace | None
+        self, request: web.BaseRequest, endpoint: _Endpoint, start: float, trace: Trace | None
     ) -> web.StreamResponse:
         """Check, count, pick the rule and the fault, then answer or fail one request."""
         stats = self._stats
@@ -245,8 +250,12 @@ class MockServer:
             return await self._send.hang(request)
         if isinstance(req, GenerationRequest) and isinstance(endpoint, ApiRoute):
             return await self._reply(request, endpoint, req, (rule, served, reading), model, start, fault, trace)
-        assert isinstance(req, EmbeddingRequest)  # the only other kind of request
-        return await self._send.json(request, EMBEDDINGS.body(req, model), 1, start, fault, trace)
+        if isinstance(req, RerankRequest) and isinstance(endpoint, RerankEndpoint):
+            body = endpoint.body(req, model)
+        else:
+            assert isinstance(req, EmbeddingRequest)  # the only other kind of request
+            body = EMBEDDINGS.body(req, model)
+        return await self._send.json(request, body, 1, start, fault, trace)
 
     def _choose(self, req: GenerationRequest) -> tuple[Rule | None, Fault | None, int, str | None]:
         """The winning rule (counted as a hit), the fault (the rule's own, else one random draw),

@@ -12,7 +12,7 @@ what a retry can fix (429, 408, 409, 5xx, timeouts, dropped or garbled responses
 backoff and full jitter, honouring ``Retry-After`` (:mod:`~assay.models.openai_response`). What no
 retry can fix either comes back as ``ModelOutput.error`` (a 400 for one bad prompt) or raises
 :class:`~assay.errors.UserError` (a rejected API key), so the run stops before wasting work.
-``embed`` asks ``/embeddings`` by the same rules.
+``embed`` asks ``/embeddings`` and ``rerank`` asks ``/rerank`` by the same rules.
 
 Example:
     >>> import asyncio
@@ -74,6 +74,7 @@ from assay.models.openai_response import (
     retry_after_s,
     wait_s,
 )
+from assay.models.rerank import rerank_body, rerank_output
 from assay.types import ChatMessage, GenerateConfig, ModelOutput, ToolChoice, ToolInfo
 
 logger = logging.getLogger(__name__)
@@ -145,6 +146,7 @@ class OpenAIAPI(ServerCheck):
         self._completions_url = base / "completions"
         self._models_url = base / "models"
         self._embeddings_url = base / "embeddings"
+        self._rerank_url = base / "rerank"
         self._api_key = api_key or os.environ.get("OPENAI_API_KEY") or "EMPTY"
         self._max_connections = int(max_connections)
         self._verify_ssl = as_bool(verify_ssl)
@@ -245,6 +247,23 @@ class OpenAIAPI(ServerCheck):
         dimensions = config.request_extras().get("dimensions")
         data = orjson.dumps(embedding_body(self.model_name, text, dimensions))
         return await self._with_retries(config, self._embeddings_url, data, plan, partial(embedding_output, dimensions))
+
+    async def rerank(
+        self, query: str, documents: list[str], *, top_n: int | None = None, config: GenerateConfig
+    ) -> ModelOutput:
+        """Each document's relevance to ``query`` from ``<api_url>/rerank``, by embed's retry and error rules.
+
+        The scores are in ``ModelOutput.rerank_scores`` in the order of ``documents`` (None for one
+        outside ``top_n``); the body and the strict reading of the answer are :mod:`assay.models.rerank`'s.
+
+        Raises:
+            UserError: the server rejected the API key (401/403).
+            ValueError: ``documents`` is empty or ``top_n`` is below 1.
+        """
+        plan = self._plan_for(config)
+        data = orjson.dumps(rerank_body(self.model_name, query, documents, top_n))
+        read = partial(rerank_output, len(documents), top_n)
+        return await self._with_retries(config, self._rerank_url, data, plan, read)
 
     async def aclose(self) -> None:
         """Close the connection pool; the object stays usable and reopens one on the next call."""

@@ -131,6 +131,11 @@ class PerfArguments(BaseModel):
     )
     image_num: int = Field(1, description="Images in each random_vl request.")
 
+    # ---- rerank -------------------------------------------------------------------------------
+    rerank_documents: int = Field(
+        8, ge=1, description="--api rerank: documents scored with each query (the next prompts of --dataset)."
+    )
+
     # ---- outputs ------------------------------------------------------------------------------
     outputs_dir: str = Field("./outputs", description="Root folder of results.")
     no_timestamp: bool = Field(False, description="No timestamped sub-folder.")

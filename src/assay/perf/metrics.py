@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from itertools import chain
 
 import numpy as np
@@ -44,6 +45,18 @@ from assay.perf._request_metrics import (
 Scalar = float | int | str | None
 NS_PER_S = 1e9
 NS_PER_MS = 1e6
+#: Summary keys of an API that scores items rather than generating (``--api rerank``: documents).
+ITEM_THROUGHPUT = "Item Throughput (items/s)"
+AVG_ITEMS_PER_REQUEST = "Avg Items per Request"
+
+
+@dataclass(slots=True)
+class ScoredItems(ParsedResponse):
+    """What an API plugin reads from the answer of a request that scored items (a rerank's documents)."""
+
+    #: Items the server scored for this request (rerank: the documents sent, whatever ``top_n`` returned).
+    items: int = 0
+
 
 _FAILURE_KEYS: dict[Outcome, str] = {
     Outcome.HTTP_ERROR: K.FAILED_HTTP_ERROR,
@@ -303,6 +316,18 @@ def _evalscope_summary(
     return summary
 
 
+def _item_summary(parsed_ok: Sequence[ParsedResponse], n: int, window_ns: int) -> dict[str, Scalar]:
+    """Items scored per second and per request, over the successes; written only when some scored items."""
+    scored = [p.items for p in parsed_ok if isinstance(p, ScoredItems)]
+    if not scored:
+        return {}
+    window_s = window_ns / NS_PER_S
+    return {
+        ITEM_THROUGHPUT: round(sum(scored) / window_s, 4) if window_s > 0 else 0.0,
+        AVG_ITEMS_PER_REQUEST: round(_mean(sum(scored), n), 4),
+    }
+
+
 def _split(
     records: Sequence[RequestRecord], parsed: Sequence[ParsedResponse]
 ) -> tuple[list[tuple[RequestRecord, ParsedResponse, Outcome]], int]:
@@ -352,6 +377,7 @@ def compute_run_metrics(
         K.AVG_ITL_PER_TOKEN_MS: round(itl.avg_per_token_ms(), 4),
         **_token_summary(ok),
         **_request_size_summary(counted_records),
+        **_item_summary([p for _, p in ok_pairs], len(ok), window_ns),
     }
     if open_loop:
         lag_summary, lag_columns = _open_loop_summary(counted_records, [r for r, _ in ok_pairs])

@@ -96,6 +96,8 @@ _APIS: Registry[type] = Registry(
         "embeddings": "assay.perf.apis.embeddings",
         "embedding": "assay.perf.apis.embeddings",
         "openai_embedding": "assay.perf.apis.embeddings",
+        "rerank": "assay.perf.apis.rerank",
+        "openai_rerank": "assay.perf.apis.rerank",
         "custom": "assay.perf.apis.custom",
     },
 )
