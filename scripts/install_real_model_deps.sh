@@ -17,6 +17,9 @@ TORCH_VERSION="2.13.0"
 TRANSFORMERS_VERSION="5.18.0"
 GGUF_VERSION="0.19.0"
 ACCELERATE_VERSION="1.15.0"
+# Local embedding models (the `embed` extra), installed here rather than in the dev extra: it needs
+# torch, and only beside the pinned CPU build does pip not fetch a CUDA one.
+SENTENCE_TRANSFORMERS_VERSION="6.3.0"
 
 pip_install() {
     "$PYTHON" -m pip install -qq --disable-pip-version-check "$@"
@@ -44,9 +47,9 @@ install_torch() {
 }
 
 serving_stack_present() {
-    "$PYTHON" - "$TRANSFORMERS_VERSION" "$GGUF_VERSION" "$ACCELERATE_VERSION" <<'EOF' 2>/dev/null
+    "$PYTHON" - "$TRANSFORMERS_VERSION" "$GGUF_VERSION" "$ACCELERATE_VERSION" "$SENTENCE_TRANSFORMERS_VERSION" <<'EOF' 2>/dev/null
 import importlib.metadata as md, sys
-want = dict(zip(("transformers", "gguf", "accelerate"), sys.argv[1:]))
+want = dict(zip(("transformers", "gguf", "accelerate", "sentence-transformers"), sys.argv[1:]))
 ok = all(md.version(name) == version for name, version in want.items())
 import fastapi, uvicorn  # noqa: F401  (the [serving] extra)
 sys.exit(0 if ok else 1)
@@ -56,7 +59,8 @@ EOF
 install_serving_stack() {
     serving_stack_present && return 0
     pip_install "torch==${TORCH_VERSION}" "transformers[serving]==${TRANSFORMERS_VERSION}" \
-        "gguf==${GGUF_VERSION}" "accelerate==${ACCELERATE_VERSION}"
+        "gguf==${GGUF_VERSION}" "accelerate==${ACCELERATE_VERSION}" \
+        "sentence-transformers==${SENTENCE_TRANSFORMERS_VERSION}"
     torch_is_pinned_cpu || { echo "error: torch is not the ${TORCH_VERSION} CPU build" >&2; exit 1; }
 }
 

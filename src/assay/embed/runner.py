@@ -60,12 +60,13 @@ async def run_embedding_eval(config: TaskConfig, work_dir: Path) -> dict[str, Re
     """
     from assay.engine.outputs import save_config
 
-    model_args = {k: v for k, v in config.model_args.items() if k not in EMBEDDING_MODEL_ARGS}
-    model = get_model_api("openai_api")(
+    model_args = {k: v for k, v in config.model_args.items() if k not in EMBEDDING_MODEL_ARGS and k != "backend"}
+    backend = _embedding_backend(config)
+    model = get_model_api(backend)(
         model=config.model or "", api_url=config.api_url, api_key=config.api_key_value, **model_args
     )
     if not isinstance(model, EmbeddingModel):
-        raise UserError("the openai_api backend cannot embed text")
+        raise UserError(f"the {backend} backend cannot embed text")
     tasks = await asyncio.to_thread(build_tasks, config)  # data errors before any request
     save_config(config, work_dir)
     cache = open_cache(config.model_args.get("embedding_cache"))
@@ -88,6 +89,24 @@ async def run_embedding_eval(config: TaskConfig, work_dir: Path) -> dict[str, Re
         await model.aclose()
         if cache is not None:
             cache.close()
+
+
+def _embedding_backend(config: TaskConfig) -> str:
+    """The backend model_args ``backend`` names; else ``sentence_transformers`` for a local folder with
+    ``modules.json`` (a sentence-transformers model) and no URL, ``openai_api`` otherwise.
+
+    Raises:
+        UserError: model_args ``backend`` names neither ``sentence_transformers`` nor ``openai_api``.
+    """
+    backend = config.model_args.get("backend")
+    if backend is None:
+        local = not config.api_url and bool(config.model) and (Path(config.model or "") / "modules.json").is_file()
+        backend = "sentence_transformers" if local else "openai_api"
+    if backend == "sentence_transformers":
+        import assay.models.sentence_transformers_backend  # noqa: F401  (registers the backend; imports no torch)
+    elif backend != "openai_api":
+        raise UserError(f"model_args backend must be sentence_transformers or openai_api, got {backend!r}")
+    return str(backend)
 
 
 def _encoder(

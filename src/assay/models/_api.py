@@ -122,6 +122,7 @@ _MODEL_APIS: Registry[ModelFactory] = Registry(
         "openai_api": "assay.models.openai_api",
         "mock_llm": "assay.models.mock_llm",
         "llm_ckpt": "assay.models.llm_ckpt",
+        "sentence_transformers": "assay.models.sentence_transformers_backend",
     },
     aliases={"service": "openai_api", "server": "openai_api", "checkpoint": "llm_ckpt"},
 )

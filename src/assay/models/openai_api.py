@@ -12,7 +12,7 @@ what a retry can fix (429, 408, 409, 5xx, timeouts, dropped or garbled responses
 backoff and full jitter, honouring ``Retry-After`` (:mod:`~assay.models.openai_response`). What no
 retry can fix either comes back as ``ModelOutput.error`` (a 400 for one bad prompt) or raises
 :class:`~assay.errors.UserError` (a rejected API key), so the run stops before wasting work.
-``embed`` asks ``/embeddings`` and ``rerank`` asks ``/rerank`` by the same rules.
+``embed`` and ``embed_batch`` ask ``/embeddings`` and ``rerank`` asks ``/rerank``, by the same rules.
 
 Example:
     >>> import asyncio
@@ -59,6 +59,7 @@ from assay.models.openai_request import (
     tools_json,
 )
 from assay.models.openai_response import (
+    EmbeddingBatchReader,
     RejectedError,
     Result,
     RetryableError,
@@ -247,6 +248,23 @@ class OpenAIAPI(ServerCheck):
         dimensions = config.request_extras().get("dimensions")
         data = orjson.dumps(embedding_body(self.model_name, text, dimensions))
         return await self._with_retries(config, self._embeddings_url, data, plan, partial(embedding_output, dimensions))
+
+    async def embed_batch(self, texts: Sequence[str], config: GenerateConfig) -> list[ModelOutput]:
+        """The embeddings of ``texts`` from one ``/embeddings`` request (``input`` a list), by embed's rules.
+
+        One output per text, in order, placed by ``index`` (:class:`EmbeddingBatchReader` says what is
+        malformed); usage on the first only. A failed request gives each text an output with its error.
+
+        Raises:
+            UserError: the server rejected the API key (401/403).
+        """
+        if not texts:
+            return []  # OpenAI rejects an empty input list
+        plan = self._plan_for(config)
+        dimensions = config.request_extras().get("dimensions")
+        body = {**embedding_body(self.model_name, "", dimensions), "input": list(texts)}
+        read = EmbeddingBatchReader(len(texts), dimensions)
+        return await self._with_retries(config, self._embeddings_url, orjson.dumps(body), plan, read)
 
     async def rerank(
         self, query: str, documents: list[str], *, top_n: int | None = None, config: GenerateConfig
