@@ -136,7 +136,7 @@ def _dry_run(config: Any, console: Any) -> int:
     from assay.engine.plan import build_plans
 
     console.print(yaml.safe_dump(config.to_safe_dict(), sort_keys=False, allow_unicode=True))
-    if config.eval_type == "embedding":
+    if config.eval_type in ("embedding", "rerank"):
         from assay.embed.runner import build_tasks
 
         for task in build_tasks(config):

@@ -7,6 +7,10 @@ generation run: ``predictions/`` and ``reviews/`` (one line per query or pair, f
 ``reports/<model>/<task>.json`` and ``configs/task_config.yaml``. Resuming is the vector cache's
 job (:mod:`assay.embed.cache`): a rerun sends only the texts that have no vector yet.
 
+``eval_type: rerank`` goes through here too (:func:`run_rerank_eval`): the openai_api backend's
+``/rerank``, one request per query (:mod:`assay.embed.rerank_tasks`), the same output tree, and no
+cache.
+
 ``model_args`` keys read here and never passed to the backend: ``query_prefix`` and
 ``passage_prefix`` (e.g. e5's ``"query: "`` / ``"passage: "``; off unless set; the prefix is part
 of the text sent and cached) and ``embedding_cache`` (a path, or false for none).
@@ -26,13 +30,14 @@ import orjson
 from assay.config import TaskConfig, safe_filename
 from assay.embed.cache import VectorCache, open_cache
 from assay.embed.encoder import Encoder, EncodeStats
+from assay.embed.rerank_tasks import CustomReranking, Reranker, RerankModel, RerankStats, get_rerank_task
 from assay.embed.tasks import EmbeddingTask, Encoders, MetricResult, TaskResult, get_task
 from assay.errors import UserError
 from assay.models import EmbeddingModel, get_model_api
 from assay.report.model import CategoryScore, Counts, DataSource, MetricScore, Report, SubsetScore, Timing
 from assay.scoring.stats import mean_and_stderr
 
-__all__ = ["EMBEDDING_MODEL_ARGS", "run_embedding_eval"]
+__all__ = ["EMBEDDING_MODEL_ARGS", "run_embedding_eval", "run_rerank_eval"]
 
 #: model_args this runner consumes; the backend never sees them.
 EMBEDDING_MODEL_ARGS = ("query_prefix", "passage_prefix", "embedding_cache")
@@ -40,15 +45,21 @@ EMBEDDING_MODEL_ARGS = ("query_prefix", "passage_prefix", "embedding_cache")
 _TRANSPORT_MODEL_ARGS = frozenset({"max_connections", "verify_ssl"})
 
 
-#: Embedding requests in flight when ``eval_batch_size`` is unset (the openai_api backend's default).
+#: Embedding or rerank requests in flight when ``eval_batch_size`` is unset (the openai_api backend's default).
 DEFAULT_CONCURRENCY = 8
 
+_Task = EmbeddingTask | CustomReranking
 
-def build_tasks(config: TaskConfig) -> list[EmbeddingTask]:
-    """Every task of ``config.datasets``, its data read and checked (no request is made)."""
+
+def build_tasks(config: TaskConfig) -> list[_Task]:
+    """Every task of ``config.datasets`` (rerank tasks for ``eval_type: rerank``), its data read and
+    checked (no request is made)."""
+    rerank = config.eval_type == "rerank"
     if not config.datasets:
-        raise UserError("no datasets given; pass --datasets custom_retrieval and/or custom_sts")
-    return [get_task(name, config.dataset_args.get(name, {}), config.dataset_dir) for name in config.datasets]
+        names = "custom_reranking" if rerank else "custom_retrieval and/or custom_sts"
+        raise UserError(f"no datasets given; pass --datasets {names}")
+    get = get_rerank_task if rerank else get_task
+    return [get(name, config.dataset_args.get(name, {}), config.dataset_dir) for name in config.datasets]
 
 
 async def run_embedding_eval(config: TaskConfig, work_dir: Path) -> dict[str, Report]:
@@ -60,6 +71,8 @@ async def run_embedding_eval(config: TaskConfig, work_dir: Path) -> dict[str, Re
     """
     from assay.engine.outputs import save_config
 
+    if config.eval_type == "rerank":
+        return await run_rerank_eval(config, work_dir)
     model_args = {k: v for k, v in config.model_args.items() if k not in EMBEDDING_MODEL_ARGS and k != "backend"}
     backend = _embedding_backend(config)
     model = get_model_api(backend)(
@@ -67,8 +80,8 @@ async def run_embedding_eval(config: TaskConfig, work_dir: Path) -> dict[str, Re
     )
     if not isinstance(model, EmbeddingModel):
         raise UserError(f"the {backend} backend cannot embed text")
-    tasks = await asyncio.to_thread(build_tasks, config)  # data errors before any request
-    save_config(config, work_dir)
+    tasks = [task for task in await asyncio.to_thread(build_tasks, config) if isinstance(task, EmbeddingTask)]
+    save_config(config, work_dir)  # data errors before any request, above
     cache = open_cache(config.model_args.get("embedding_cache"))
     try:
         await model.check()
@@ -82,13 +95,58 @@ async def run_embedding_eval(config: TaskConfig, work_dir: Path) -> dict[str, Re
             before = dataclasses.replace(stats, failures=list(stats.failures))
             start = time.perf_counter()
             result = await task.run(encoders)
-            timing = _timing(before, stats, time.perf_counter() - start, len(result.items))
+            requests, latency_s = stats.requests - before.requests, stats.latency_s - before.latency_s
+            tokens = stats.prompt_tokens - before.prompt_tokens
+            timing = _timing(requests, latency_s, tokens, time.perf_counter() - start, len(result.items))
             reports[task.name] = _write_outputs(config, work_dir, task, result, timing)
         return reports
     finally:
         await model.aclose()
         if cache is not None:
             cache.close()
+
+
+async def run_rerank_eval(config: TaskConfig, work_dir: Path) -> dict[str, Report]:
+    """Run every rerank task of ``config.datasets`` through the openai_api backend's ``/rerank``.
+
+    Raises:
+        UserError: an embedding-only model_arg or another backend, no task or an unknown one, bad
+            options or data, or a server that cannot be reached or fails a query's request.
+    """
+    from assay.engine.outputs import save_config
+
+    embedding_only = [key for key in EMBEDDING_MODEL_ARGS if key in config.model_args]
+    if embedding_only:
+        raise UserError(
+            f"model_args {', '.join(embedding_only)} apply to eval_type embedding only; a rerank run sends "
+            "queries and documents as they are and caches nothing"
+        )
+    if config.model_args.get("backend", "openai_api") != "openai_api":
+        raise UserError(f"eval_type rerank needs the openai_api backend, got {config.model_args['backend']!r}")
+    model_args = {k: v for k, v in config.model_args.items() if k != "backend"}
+    model = get_model_api("openai_api")(
+        model=config.model or "", api_url=config.api_url, api_key=config.api_key_value, **model_args
+    )
+    if not isinstance(model, RerankModel):
+        raise UserError("the openai_api backend cannot rerank")
+    tasks = [task for task in await asyncio.to_thread(build_tasks, config) if isinstance(task, CustomReranking)]
+    save_config(config, work_dir)
+    try:
+        await model.check()
+        stats = RerankStats()
+        reranker = Reranker(model, config.generation_config, config.eval_batch_size or DEFAULT_CONCURRENCY, stats)
+        reports = {}
+        for task in tasks:
+            before = dataclasses.replace(stats)
+            start = time.perf_counter()
+            result = await task.run(reranker)
+            requests, latency_s = stats.requests - before.requests, stats.latency_s - before.latency_s
+            tokens = stats.prompt_tokens - before.prompt_tokens
+            timing = _timing(requests, latency_s, tokens, time.perf_counter() - start, len(result.items))
+            reports[task.name] = _write_outputs(config, work_dir, task, result, timing)
+        return reports
+    finally:
+        await model.aclose()
 
 
 def _embedding_backend(config: TaskConfig) -> str:
@@ -144,20 +202,18 @@ def model_identity(config: TaskConfig, api_url: str | None, prefix: str) -> str:
     )
 
 
-def _timing(before: EncodeStats, after: EncodeStats, wall_s: float, items: int) -> Timing:
-    requests = after.requests - before.requests
+def _timing(requests: int, latency_s: float, prompt_tokens: int, wall_s: float, items: int) -> Timing:
+    """Timing of one task from its share of the run's counters (``latency_s`` summed over requests)."""
     return Timing(
         wall_s=wall_s,
         requests=requests,
         samples_per_s=items / wall_s if wall_s > 0 else 0.0,
-        mean_latency_s=(after.latency_s - before.latency_s) / requests if requests else 0.0,
-        prompt_tokens=after.prompt_tokens - before.prompt_tokens,
+        mean_latency_s=latency_s / requests if requests else 0.0,
+        prompt_tokens=prompt_tokens,
     )
 
 
-def _write_outputs(
-    config: TaskConfig, work_dir: Path, task: EmbeddingTask, result: TaskResult, timing: Timing
-) -> Report:
+def _write_outputs(config: TaskConfig, work_dir: Path, task: _Task, result: TaskResult, timing: Timing) -> Report:
     """Write predictions, reviews and the report of one task; return the report."""
     model_dir = safe_filename(config.model_id or "model")
     file_name = f"{task.name}_{result.split}.jsonl"
@@ -188,7 +244,7 @@ def _write_outputs(
     return report
 
 
-def _report(config: TaskConfig, task: EmbeddingTask, result: TaskResult, timing: Timing) -> Report:
+def _report(config: TaskConfig, task: _Task, result: TaskResult, timing: Timing) -> Report:
     n = len(result.items)
     metrics = [_metric_score(metric, result.split, n) for metric in result.metrics]
     metrics.sort(key=lambda metric: metric.name != result.headline)

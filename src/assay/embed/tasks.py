@@ -12,6 +12,9 @@ and reports is the runner's job (:mod:`assay.embed.runner`).
   sentences are encoded with the query prefix (e5's rule for symmetric tasks) and the pair cosines
   are correlated with the gold scores.
 
+Reranking tasks (``eval_type: rerank``) live in :mod:`assay.embed.rerank_tasks` and share this
+module's records and :func:`score_rankings`.
+
 Example:
     >>> sorted(EMBEDDING_TASKS)
     ['custom_retrieval', 'custom_sts']
@@ -27,14 +30,25 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from assay.embed.beir import BeirDataset, document_text, load_beir
+from assay.embed.beir import BeirDataset, BeirQuery, document_text, load_beir
 from assay.embed.encoder import Encoder
 from assay.embed.metrics import evaluate_retrieval, rank_documents
 from assay.embed.search import cosine_normalize, top_k
 from assay.embed.sts import sts_scores
 from assay.errors import UserError, did_you_mean
 
-__all__ = ["EMBEDDING_TASKS", "EmbeddingTask", "Encoders", "ItemRecord", "MetricResult", "TaskResult", "get_task"]
+__all__ = [
+    "EMBEDDING_TASKS",
+    "EmbeddingTask",
+    "Encoders",
+    "ItemRecord",
+    "MetricResult",
+    "TaskResult",
+    "get_task",
+    "k_values_option",
+    "score_rankings",
+    "task_folder",
+]
 
 #: Documents listed per query in the predictions file.
 SHOWN_DOCUMENTS = 10
@@ -83,6 +97,67 @@ class TaskResult:
     items: list[ItemRecord]
 
 
+def task_folder(name: str, options: frozenset[str], args: Mapping[str, Any], dataset_dir: str | None) -> Path:
+    """The data folder of task ``name``: ``local_path``, else ``<dataset_dir>/<name>``; ``args`` checked.
+
+    Raises:
+        UserError: an option not in ``options``, or neither ``local_path`` nor ``dataset_dir``.
+    """
+    for key in args:
+        if key not in options:
+            raise UserError(
+                f"dataset_args.{name}: unknown option {key!r}{did_you_mean(key, options)}; "
+                f"known: {', '.join(sorted(options))}"
+            )
+    local_path = args.get("local_path") or (str(Path(dataset_dir) / name) if dataset_dir else None)
+    if not local_path:
+        raise UserError(f"{name} reads local files: pass dataset_args.{name}.local_path (a folder)")
+    return Path(str(local_path)).expanduser()
+
+
+def k_values_option(name: str, args: Mapping[str, Any], default: list[int], *required: int) -> list[int]:
+    """The sorted cutoffs of ``dataset_args.<name>.k_values`` (else ``default``), plus ``required``.
+
+    Raises:
+        UserError: ``k_values`` is not a non-empty list of positive integers.
+    """
+    k_values = args.get("k_values", default)
+    if not isinstance(k_values, list) or not k_values or not all(type(k) is int and k >= 1 for k in k_values):
+        raise UserError(f"dataset_args.{name}.k_values must be a list of positive integers, got {k_values!r}")
+    return sorted(set(k_values) | set(required))
+
+
+def score_rankings(
+    qrels: Mapping[str, Mapping[str, int]],
+    queries: Mapping[str, BeirQuery],
+    run: Mapping[str, Mapping[str, float]],
+    k_values: list[int],
+) -> tuple[list[MetricResult], list[ItemRecord]]:
+    """nDCG / MAP / recall / MRR at each cutoff of a run over ``queries``, and one record per query.
+
+    Shared by dense retrieval and reranking: both end in a scored list of documents per query.
+    """
+    scores = evaluate_retrieval(qrels, run, k_values)
+    metric_order = [f"{m}_at_{k}" for m in ("ndcg", "map", "recall", "mrr") for k in k_values]
+    metrics = [MetricResult(n, scores[n].mean, [scores[n].per_query[q] for q in queries]) for n in metric_order]
+    items = []
+    for query_id, query in queries.items():
+        ranking = rank_documents(run[query_id])[:SHOWN_DOCUMENTS]
+        relevant = [doc for doc, rel in qrels[query_id].items() if rel >= 1]
+        items.append(
+            ItemRecord(
+                sample_id=query_id,
+                input=query.text,
+                target=relevant,
+                output={"retrieved": ranking, "scores": [run[query_id][doc] for doc in ranking]},
+                value={name: scores[name].per_query[query_id] for name in metric_order},
+                extracted=ranking[0] if ranking else None,
+                prediction=" ".join(ranking),
+            )
+        )
+    return metrics, items
+
+
 class EmbeddingTask:
     """Base of the tasks: option checking and the data location; subclasses read and score."""
 
@@ -91,16 +166,7 @@ class EmbeddingTask:
     options: ClassVar[frozenset[str]] = frozenset({"local_path", "split"})
 
     def __init__(self, args: Mapping[str, Any], dataset_dir: str | None) -> None:
-        for key in args:
-            if key not in self.options:
-                raise UserError(
-                    f"dataset_args.{self.name}: unknown option {key!r}{did_you_mean(key, self.options)}; "
-                    f"known: {', '.join(sorted(self.options))}"
-                )
-        local_path = args.get("local_path") or (str(Path(dataset_dir) / self.name) if dataset_dir else None)
-        if not local_path:
-            raise UserError(f"{self.name} reads local files: pass dataset_args.{self.name}.local_path (a folder)")
-        self.folder = Path(str(local_path)).expanduser()
+        self.folder = task_folder(self.name, self.options, args, dataset_dir)
         self.split = str(args.get("split", "test"))
 
     async def run(self, encoders: Encoders) -> TaskResult:
@@ -121,10 +187,7 @@ class CustomRetrieval(EmbeddingTask):
 
     def __init__(self, args: Mapping[str, Any], dataset_dir: str | None) -> None:
         super().__init__(args, dataset_dir)
-        k_values = args.get("k_values", [1, 3, 5, 10, 100])
-        if not isinstance(k_values, list) or not k_values or not all(type(k) is int and k >= 1 for k in k_values):
-            raise UserError(f"dataset_args.{self.name}.k_values must be a list of positive integers, got {k_values!r}")
-        self.k_values = sorted(set(k_values) | {SHOWN_DOCUMENTS})
+        self.k_values = k_values_option(self.name, args, [1, 3, 5, 10, 100], SHOWN_DOCUMENTS)
         self.data: BeirDataset = load_beir(self.folder, self.split)
         if not self.data.corpus:
             raise UserError(f"{self.folder / 'corpus.jsonl'}: no documents; a retrieval task needs a corpus")
@@ -145,24 +208,7 @@ class CustomRetrieval(EmbeddingTask):
             query_id: {doc_ids[int(i)]: float(s) for i, s in zip(hits.indices[row], hits.scores[row], strict=True)}
             for row, query_id in enumerate(queries)
         }
-        scores = evaluate_retrieval(self.data.qrels, run, self.k_values)
-        metric_order = [f"{m}_at_{k}" for m in ("ndcg", "map", "recall", "mrr") for k in self.k_values]
-        metrics = [MetricResult(n, scores[n].mean, [scores[n].per_query[q] for q in queries]) for n in metric_order]
-        items = []
-        for query_id, query in queries.items():
-            ranking = rank_documents(run[query_id])[:SHOWN_DOCUMENTS]
-            relevant = [doc for doc, rel in self.data.qrels[query_id].items() if rel >= 1]
-            items.append(
-                ItemRecord(
-                    sample_id=query_id,
-                    input=query.text,
-                    target=relevant,
-                    output={"retrieved": ranking, "scores": [run[query_id][doc] for doc in ranking]},
-                    value={name: scores[name].per_query[query_id] for name in metric_order},
-                    extracted=ranking[0] if ranking else None,
-                    prediction=" ".join(ranking),
-                )
-            )
+        metrics, items = score_rankings(self.data.qrels, queries, run, self.k_values)
         return TaskResult(self.split, str(self.folder), f"ndcg_at_{SHOWN_DOCUMENTS}", metrics, items)
 
 

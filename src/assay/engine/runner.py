@@ -349,7 +349,7 @@ def run_task(
     task = TaskConfig.from_any(config)
     out = work_dir or prepare_work_dir(task)
     coro_factory = lambda: run_task_async(task, out, show_progress=show_progress)  # noqa: E731
-    if task.eval_type == "embedding":  # vectors are scored together, by assay.embed, not by this engine
+    if task.eval_type in ("embedding", "rerank"):  # scored over all queries at once by assay.embed, not by this engine
         from assay.embed.runner import run_embedding_eval
 
         coro_factory = lambda: run_embedding_eval(task, out)  # noqa: E731
