@@ -17,7 +17,7 @@ module's records and :func:`score_rankings`.
 
 Example:
     >>> sorted(EMBEDDING_TASKS)
-    ['custom_retrieval', 'custom_sts']
+    ['custom_classification', 'custom_clustering', 'custom_pair_classification', 'custom_retrieval', 'custom_sts']
 """
 
 from __future__ import annotations
@@ -288,6 +288,9 @@ def _read_pairs(path: Path) -> list[_Pair]:
 
 #: Task name (as in ``--datasets``) -> task class.
 EMBEDDING_TASKS: dict[str, type[EmbeddingTask]] = {task.name: task for task in (CustomRetrieval, CustomSts)}
+# Adds custom_pair_classification, custom_classification and custom_clustering. Below the classes it
+# subclasses, and registering by update: so the import works whichever of the two modules comes first.
+from assay.embed import more_tasks  # noqa: E402, F401
 
 
 def get_task(name: str, args: Mapping[str, Any], dataset_dir: str | None) -> EmbeddingTask:
