@@ -10,7 +10,18 @@ the text of every choice joined in index order, and failures as outcomes (a brok
 
 from __future__ import annotations
 
-from assay.models.openai_stream import FailureKind, OpenAIReply, OpenAIStreamReader, error_body_text, read_body
+from typing import Any
+
+import orjson
+
+from assay.models.openai_stream import (
+    FailureKind,
+    OpenAIReply,
+    OpenAIStreamReader,
+    error_body_text,
+    error_message,
+    read_body,
+)
 from assay.perf._records import Outcome, ParsedResponse, RequestRecord
 
 _OUTCOMES = {
@@ -61,3 +72,25 @@ def http_error_reason(record: RequestRecord) -> str:
     """``HTTP <status>: <the server's error message>`` for a non-2xx response."""
     message = error_body_text(b"".join(record.chunks), _EXCERPT)
     return f"HTTP {record.status}: {message}" if message else f"HTTP {record.status}"
+
+
+def json_answer(record: RequestRecord) -> dict[str, Any] | ParsedResponse:
+    """The JSON object a non-streamed answer (embeddings, rerank) holds, or the failure it is.
+
+    An HTTP error, an empty body, a body that is not a JSON object and an error document sent with a
+    200 each become a :class:`ParsedResponse` naming the failure; the caller reads the object.
+    """
+    if record.status is not None and not 200 <= record.status < 300:
+        return ParsedResponse(failure=Outcome.HTTP_ERROR, failure_reason=http_error_reason(record))
+    body = b"".join(record.chunks)
+    if not body.strip():
+        return ParsedResponse(failure=Outcome.BROKEN_STREAM, failure_reason="empty response body")
+    try:
+        answer = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        return ParsedResponse(failure=Outcome.MALFORMED, failure_reason=f"response body is not JSON ({exc})")
+    if not isinstance(answer, dict):
+        return ParsedResponse(failure=Outcome.MALFORMED, failure_reason="response body is not a JSON object")
+    if (message := error_message(answer)) is not None:
+        return ParsedResponse(failure=Outcome.HTTP_ERROR, failure_reason=f"error document in a 200 response: {message}")
+    return answer

@@ -16,13 +16,10 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-import orjson
-
 from assay.errors import UserError
-from assay.models.openai_stream import error_message
 from assay.perf._records import Outcome, ParsedResponse, RequestRecord
 from assay.perf.apis._body import encode_json, json_headers, prompt_token_ids
-from assay.perf.apis._openai_parse import http_error_reason
+from assay.perf.apis._openai_parse import json_answer
 from assay.perf.arguments import PerfArguments
 from assay.perf.plugins import Prompt, register_api
 from assay.perf.prompts._base import content_text
@@ -54,22 +51,9 @@ class Embeddings:
 
     def parse(self, record: RequestRecord) -> ParsedResponse:
         """Usage and failures of a finished request (an embedding has no text)."""
-        if record.status is not None and not 200 <= record.status < 300:
-            return ParsedResponse(failure=Outcome.HTTP_ERROR, failure_reason=http_error_reason(record))
-        body = b"".join(record.chunks)
-        if not body.strip():
-            return ParsedResponse(failure=Outcome.BROKEN_STREAM, failure_reason="empty response body")
-        try:
-            document = orjson.loads(body)
-        except orjson.JSONDecodeError as exc:
-            return ParsedResponse(failure=Outcome.MALFORMED, failure_reason=f"response body is not JSON ({exc})")
-        if not isinstance(document, dict):
-            return ParsedResponse(failure=Outcome.MALFORMED, failure_reason="response body is not a JSON object")
-        message = error_message(document)
-        if message is not None:
-            return ParsedResponse(
-                failure=Outcome.HTTP_ERROR, failure_reason=f"error document in a 200 response: {message}"
-            )
+        document = json_answer(record)
+        if isinstance(document, ParsedResponse):
+            return document
         if not isinstance(document.get("data"), list):
             return ParsedResponse(failure=Outcome.MALFORMED, failure_reason="response has no 'data' list of embeddings")
         usage = document["usage"] if isinstance(document.get("usage"), dict) else {}

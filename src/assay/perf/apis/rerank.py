@@ -21,14 +21,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
-import orjson
-
 from assay.errors import UserError
-from assay.models.openai_stream import error_message
 from assay.models.rerank import InvalidRerankAnswer, rerank_scores, rerank_usage
 from assay.perf._records import Outcome, ParsedResponse, RequestRecord
 from assay.perf.apis._body import encode_json, json_headers, prompt_text
-from assay.perf.apis._openai_parse import http_error_reason
+from assay.perf.apis._openai_parse import json_answer
 from assay.perf.arguments import PerfArguments
 from assay.perf.metrics import ScoredItems
 from assay.perf.plugins import Prompt, get_prompt_source, register_api
@@ -64,20 +61,9 @@ class Rerank:
 
     def parse(self, record: RequestRecord) -> ParsedResponse:
         """Usage and failures of a finished request, and the documents it had scored."""
-        if record.status is not None and not 200 <= record.status < 300:
-            return ParsedResponse(failure=Outcome.HTTP_ERROR, failure_reason=http_error_reason(record))
-        body = b"".join(record.chunks)
-        if not body.strip():
-            return ParsedResponse(failure=Outcome.BROKEN_STREAM, failure_reason="empty response body")
-        try:
-            answer = orjson.loads(body)
-        except orjson.JSONDecodeError as exc:
-            return ParsedResponse(failure=Outcome.MALFORMED, failure_reason=f"response body is not JSON ({exc})")
-        if not isinstance(answer, dict):
-            return ParsedResponse(failure=Outcome.MALFORMED, failure_reason="response body is not a JSON object")
-        if (message := error_message(answer)) is not None:
-            reason = f"error document in a 200 response: {message}"
-            return ParsedResponse(failure=Outcome.HTTP_ERROR, failure_reason=reason)
+        answer = json_answer(record)
+        if isinstance(answer, ParsedResponse):
+            return answer
         try:
             rerank_scores(answer, self.args.rerank_documents, self._top_n)
         except InvalidRerankAnswer as exc:
