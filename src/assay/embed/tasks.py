@@ -161,8 +161,9 @@ def score_rankings(
 class EmbeddingTask:
     """Base of the tasks: option checking and the data location; subclasses read and score."""
 
-    name: ClassVar[str]
-    pretty_name: ClassVar[str]
+    name: str
+    """The ``--datasets`` name; a class attribute, except for MTEB tasks (one class, many names)."""
+    pretty_name: str
     options: ClassVar[frozenset[str]] = frozenset({"local_path", "split"})
 
     def __init__(self, args: Mapping[str, Any], dataset_dir: str | None) -> None:
@@ -299,10 +300,14 @@ def get_task(name: str, args: Mapping[str, Any], dataset_dir: str | None) -> Emb
     Raises:
         UserError: an unknown name, an unknown option, or data that is missing or malformed.
     """
+    if name.startswith("mteb:"):
+        from assay.embed.mteb_task import MtebTask
+
+        return MtebTask(name, args)
     task = EMBEDDING_TASKS.get(name)
     if task is None:
         raise UserError(
             f"unknown embedding task {name!r}{did_you_mean(name, EMBEDDING_TASKS)} for eval_type embedding; "
-            f"known: {', '.join(sorted(EMBEDDING_TASKS))}"
+            f"known: {', '.join(sorted(EMBEDDING_TASKS))}, or mteb:<Task> for an MTEB task"
         )
     return task(args, dataset_dir)
