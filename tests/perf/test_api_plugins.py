@@ -17,6 +17,7 @@ from assay.mock_server import Rule, ServerConfig, run_server_in_thread
 from assay.perf._records import Outcome, RequestRecord
 from assay.perf.apis import split_events
 from assay.perf.arguments import PerfArguments
+from assay.perf.metrics import ScoredItems
 from assay.perf.plugins import ApiPlugin, Prompt, get_api_plugin
 
 HI = Prompt(messages=[{"role": "user", "content": "Hi"}])
@@ -281,6 +282,9 @@ def test_embeddings_parse_reads_usage_and_rejects_bodies_without_data() -> None:
     api = plugin(api="embeddings")
     ok = api.parse(record([b'{"data":[{"embedding":[0.1]}],"usage":{"prompt_tokens":5,"total_tokens":5}}']))
     assert (ok.failure, ok.usage_prompt_tokens, ok.usage_completion_tokens, ok.token_event_ns) == (None, 5, 0, [1000])
+    assert isinstance(ok, ScoredItems) and ok.items == 1  # one vector: one text embedded
+    two = api.parse(record([b'{"data":[{"embedding":[0.1]},{"embedding":[0.2]}],"usage":{"total_tokens":9}}']))
+    assert isinstance(two, ScoredItems) and (two.items, two.usage_prompt_tokens) == (2, 9)
     bad = api.parse(record([b'{"object":"list"}']))
     assert bad.failure is Outcome.MALFORMED and "'data'" in (bad.failure_reason or "")
 

@@ -45,16 +45,19 @@ from assay.perf._request_metrics import (
 Scalar = float | int | str | None
 NS_PER_S = 1e9
 NS_PER_MS = 1e6
-#: Summary keys of an API that scores items rather than generating (``--api rerank``: documents).
+#: Summary keys of an API that scores items rather than generating (``--api rerank``: documents;
+#: ``--api embeddings``: the texts embedded).
 ITEM_THROUGHPUT = "Item Throughput (items/s)"
 AVG_ITEMS_PER_REQUEST = "Avg Items per Request"
 
 
 @dataclass(slots=True)
 class ScoredItems(ParsedResponse):
-    """What an API plugin reads from the answer of a request that scored items (a rerank's documents)."""
+    """What an API plugin reads from the answer of a request that scored items (a rerank's documents,
+    the vectors of an embedding request)."""
 
-    #: Items the server scored for this request (rerank: the documents sent, whatever ``top_n`` returned).
+    #: Items the server scored for this request (rerank: the documents sent, whatever ``top_n``
+    #: returned; embeddings: the vectors returned).
     items: int = 0
 
 

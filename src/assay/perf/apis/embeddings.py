@@ -7,7 +7,9 @@ gives its messages' text contents (one string when there is one, else a list, as
 ids (``--tokenize-prompt``) are sent as a token array, which the OpenAI API accepts.
 
 The reply carries no generated tokens: ``usage.prompt_tokens`` (else ``total_tokens``) is the input
-count and the completion count is 0. The whole body is one event, at the arrival of its last
+count (so ``Input Throughput (tok/s)`` is the tokens embedded per second) and the completion count
+is 0. The vectors returned are the request's items: ``Item Throughput (items/s)`` is texts embedded
+per second, the number an embedding server is sized by. The whole body is one event, at the arrival of its last
 chunk, carrying zero output tokens, so time to first token equals latency as for any
 non-streamed reply. ``streams = False`` tells the engine not to treat these requests as streams.
 """
@@ -21,6 +23,7 @@ from assay.perf._records import Outcome, ParsedResponse, RequestRecord
 from assay.perf.apis._body import encode_json, json_headers, prompt_token_ids
 from assay.perf.apis._openai_parse import json_answer
 from assay.perf.arguments import PerfArguments
+from assay.perf.metrics import ScoredItems
 from assay.perf.plugins import Prompt, register_api
 from assay.perf.prompts._base import content_text
 
@@ -50,7 +53,7 @@ class Embeddings:
         return dict(self._headers)
 
     def parse(self, record: RequestRecord) -> ParsedResponse:
-        """Usage and failures of a finished request (an embedding has no text)."""
+        """Usage, failures and the vectors returned (an embedding has no text)."""
         document = json_answer(record)
         if isinstance(document, ParsedResponse):
             return document
@@ -58,11 +61,12 @@ class Embeddings:
             return ParsedResponse(failure=Outcome.MALFORMED, failure_reason="response has no 'data' list of embeddings")
         usage = document["usage"] if isinstance(document.get("usage"), dict) else {}
         prompt_tokens = usage.get("prompt_tokens") or usage.get("total_tokens")
-        return ParsedResponse(
+        return ScoredItems(
             token_event_ns=[record.chunk_ns[-1]],
             tokens_per_event=[0],
             usage_prompt_tokens=prompt_tokens if isinstance(prompt_tokens, int) else None,
             usage_completion_tokens=0,
+            items=len(document["data"]),
         )
 
     def _input(self, prompt: Prompt) -> str | list[str] | list[int]:
