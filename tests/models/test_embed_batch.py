@@ -62,6 +62,8 @@ async def fake_embeddings(answer: Answer, seen: list[dict[str, Any]]) -> AsyncIt
         body = orjson.loads(await request.read())
         seen.append(body)
         document = answer(body)
+        if isinstance(document, web.Response):
+            return document
         raw = document if isinstance(document, bytes) else orjson.dumps(document)
         return web.Response(body=raw, content_type="application/json")
 
@@ -253,3 +255,23 @@ def test_encoder_sends_one_request_per_32_uncached_texts(server: ServerHandle, t
         assert again.stats.cache_hits == len(texts) and again.stats.texts_sent == len(more)
     finally:
         cache.close()
+
+
+def test_a_server_that_rejects_dimensions_gets_an_error_naming_the_key() -> None:
+    def answer(body: dict[str, Any]) -> Any:
+        if "dimensions" in body:  # vLLM's words for a model without shortened vectors
+            error = {"error": {"message": "dimensions is currently not supported", "type": "BadRequestError"}}
+            return web.json_response(error, status=400)
+        return items([[0.5] * 3] * 2, [0, 1])
+
+    outputs, seen = embed_batch_against(answer, ["a", "b"], dimensions=64, retries=3)
+    assert len(seen) == 1  # a 400 is not retried
+    for output in outputs:
+        assert output.embedding is None
+        assert output.error == (
+            "HTTP 400: dimensions is currently not supported (the request carried 'dimensions': 64; this server "
+            "or model may not accept the key: unset generation_config dimensions)"
+        )
+    plain, _ = embed_batch_against(answer, ["a", "b"])  # without the key the same server answers
+    assert [output.embedding for output in plain] == [[0.5] * 3] * 2
+

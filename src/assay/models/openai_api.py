@@ -70,6 +70,7 @@ from assay.models.openai_response import (
     failed_result,
     generation_from_body,
     is_retryable_status,
+    name_rejected_dimensions,
     read_stream,
     read_stream_choices,
     retry_after_s,
@@ -247,7 +248,9 @@ class OpenAIAPI(ServerCheck):
         plan = self._plan_for(config)
         dimensions = config.request_extras().get("dimensions")
         data = orjson.dumps(embedding_body(self.model_name, text, dimensions))
-        return await self._with_retries(config, self._embeddings_url, data, plan, partial(embedding_output, dimensions))
+        read = partial(embedding_output, dimensions)
+        output = await self._with_retries(config, self._embeddings_url, data, plan, read)
+        return name_rejected_dimensions([output], dimensions)[0]
 
     async def embed_batch(self, texts: Sequence[str], config: GenerateConfig) -> list[ModelOutput]:
         """The embeddings of ``texts`` from one ``/embeddings`` request (``input`` a list), by embed's rules.
@@ -264,7 +267,8 @@ class OpenAIAPI(ServerCheck):
         dimensions = config.request_extras().get("dimensions")
         body = {**embedding_body(self.model_name, "", dimensions), "input": list(texts)}
         read = EmbeddingBatchReader(len(texts), dimensions)
-        return await self._with_retries(config, self._embeddings_url, orjson.dumps(body), plan, read)
+        outputs = await self._with_retries(config, self._embeddings_url, orjson.dumps(body), plan, read)
+        return name_rejected_dimensions(outputs, dimensions)
 
     async def rerank(
         self, query: str, documents: list[str], *, top_n: int | None = None, config: GenerateConfig

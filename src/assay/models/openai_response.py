@@ -170,6 +170,34 @@ class EmbeddingBatchReader:
         ]
 
 
+def name_rejected_dimensions(outputs: list[ModelOutput], dimensions: int | None) -> list[ModelOutput]:
+    """``outputs``, where the server refused a request that carried ``dimensions`` (HTTP 400 or 422),
+    with an error that names the key and the fix.
+
+    Why: a server or model without shortened vectors often rejects the key itself (vLLM: "dimensions
+    is currently not supported"; OpenAI's older models: "does not support specifying dimensions"),
+    in words that do not always name it; the request Assay sent is the one fact the user needs.
+
+    Example:
+        >>> refused = ModelOutput(error="HTTP 400: not supported")
+        >>> name_rejected_dimensions([refused], 64)[0].error
+        "HTTP 400: not supported (the request carried 'dimensions': 64; this server or model may not accept the key: \
+unset generation_config dimensions)"
+    """
+    if dimensions is None:
+        return outputs
+    hint = (
+        f" (the request carried 'dimensions': {dimensions}; this server or model may not accept the key: "
+        "unset generation_config dimensions)"
+    )
+    return [
+        output.model_copy(update={"error": output.error + hint})
+        if output.error is not None and output.error.startswith(("HTTP 400:", "HTTP 422:"))
+        else output
+        for output in outputs
+    ]
+
+
 def _embedding_document(raw: bytes) -> dict[str, Any]:
     """The JSON object of an ``/embeddings`` answer, or the error it carries raised."""
     try:
