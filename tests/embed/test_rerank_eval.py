@@ -246,3 +246,89 @@ def test_failed_request_names_the_query_and_concurrency_is_capped() -> None:
         asyncio.run(reranker.score(requests))
     assert model.most_in_flight == 2
     assert reranker.stats.requests == 5
+
+
+def first_stage_by_hand(srv: ServerHandle, top_k: int) -> dict[str, list[str]]:
+    """Each judged query's ``top_k`` documents by cosine of vectors fetched with the ``openai`` package
+    (no prefixes), best first: what a two-stage run must send the reranker."""
+    import numpy as np
+    from openai import OpenAI
+
+    client = OpenAI(base_url=srv.url, api_key="EMPTY")
+
+    def vectors(texts: list[str]) -> Any:
+        answer = client.embeddings.create(model="mock-embed", input=texts)
+        rows = np.array([item.embedding for item in sorted(answer.data, key=lambda item: item.index)], dtype=np.float32)
+        return rows / np.linalg.norm(rows, axis=1, keepdims=True)
+
+    doc_ids = list(DOCS)
+    docs = vectors([text_of(d) for d in doc_ids])
+    chosen = {}
+    for query_id in DEFAULT_CANDIDATES:
+        scores = docs @ vectors([QUERIES[query_id]])[0]
+        chosen[query_id] = [doc_ids[i] for i in np.argsort(-scores, kind="stable")[:top_k]]
+    return chosen
+
+
+def test_two_stage_reranks_exactly_the_first_stages_top_k_and_reports_both(srv: ServerHandle, tmp_path: Path) -> None:
+    beir = str(write_beir(tmp_path / "beir"))
+    retriever = {"model": "mock-embed", "api_url": srv.url, "top_k": 3}
+    expected_candidates = first_stage_by_hand(srv, 3)
+    before = rerank_requests(srv)
+    report = run_task(rerank_config(srv, tmp_path / "out", local_path=beir, retriever=retriever), show_progress=False)[
+        "custom_reranking"
+    ]
+    by_name = {m.name: m.score for m in report.metrics}
+    # The reranker saw exactly the 3 retrieved documents of each query (its token usage proves which).
+    assert rerank_requests(srv) - before == 3
+    assert report.timing is not None and report.timing.prompt_tokens == sent_tokens(expected_candidates)
+    expected = expected_metrics(expected_candidates)
+    assert report.score == pytest.approx(expected["map"], abs=1e-12)
+    assert by_name["ndcg_at_10"] == pytest.approx(expected["ndcg"], abs=1e-12)
+    assert by_name["recall_at_10"] == pytest.approx(expected["recall"], abs=1e-12)
+    # The first stage's own scores, from its ranks: recall@3 is the share of relevant documents it kept.
+    judged = {q: {d for qq, d, r in QRELS if qq == q and r >= 1} for q in DEFAULT_CANDIDATES}
+    kept = [len(judged[q] & set(expected_candidates[q][:3])) / len(judged[q]) for q in DEFAULT_CANDIDATES]
+    assert by_name["first_stage_recall_at_3"] == pytest.approx(sum(kept) / 3, abs=1e-12)
+    assert by_name["first_stage_recall_at_10"] == by_name["first_stage_recall_at_3"]  # only 3 were kept
+    assert by_name["recall_at_10"] == pytest.approx(by_name["first_stage_recall_at_3"], abs=1e-12)
+    assert {"first_stage_ndcg_at_10", "first_stage_mrr_at_10", "first_stage_map_at_1000"} <= set(by_name)
+
+
+def test_the_first_stage_reuses_the_vectors_an_embedding_run_cached(srv: ServerHandle, tmp_path: Path) -> None:
+    beir = str(write_beir(tmp_path / "beir"))
+    embedding_run = TaskConfig(
+        model="mock-embed",
+        api_url=srv.url,
+        eval_type="embedding",
+        datasets=["custom_retrieval"],
+        dataset_args={"custom_retrieval": {"local_path": beir}},
+        work_dir=str(tmp_path / "out-embed"),
+        no_timestamp=True,
+    )
+    run_task(embedding_run, show_progress=False)
+    before = int(srv.stats()["by_endpoint"].get("/v1/embeddings", 0))
+    retriever = {"model": "mock-embed", "api_url": srv.url, "top_k": 4}
+    run_task(rerank_config(srv, tmp_path / "out", local_path=beir, retriever=retriever), show_progress=False)
+    assert int(srv.stats()["by_endpoint"].get("/v1/embeddings", 0)) == before  # corpus and queries: cached
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ({"retriever": {"model": "e5"}}, "dataset_args.custom_reranking.retriever needs api_url"),
+        ({"retriever": {"model": "e5", "api_url": "http://h/v1", "topk": 5}}, "unknown key 'topk'"),
+        ({"retriever": {"model": "e5", "api_url": "http://h/v1", "top_k": 0}}, "top_k must be a positive integer"),
+        ({"retriever": "e5"}, "retriever must be an object"),
+        (
+            {"retriever": {"model": "e5", "api_url": "http://h/v1"}, "candidates": "c.jsonl"},
+            "give candidates or retriever, not both",
+        ),
+    ],
+)
+def test_retriever_mistakes_are_one_clear_error(
+    srv: ServerHandle, tmp_path: Path, args: dict[str, Any], message: str
+) -> None:
+    config = rerank_config(srv, tmp_path / "out", local_path=str(write_beir(tmp_path / "beir")), **args)
+    with pytest.raises(UserError, match=re.escape(message)):
+        run_task(config, show_progress=False)

@@ -14,8 +14,14 @@ the full qrels (so a relevant document missing from the candidates counts as not
   scored with :func:`~assay.embed.metrics.evaluate_retrieval` at MTEB's cutoffs. The headline is
   ``map_at_1000`` (MAP over the whole candidate list), the ``main_score`` of MTEB's classic
   reranking tasks (AskUbuntuDupQuestions, SciDocsRR, StackOverflowDupQuestions).
+- Two stages, retrieve then rerank: with ``retriever`` (``{"model", "api_url", "top_k",
+  "query_prefix", "passage_prefix"}``) each judged query's candidates are the ``top_k`` (default
+  100) documents an embedding model behind ``/embeddings`` ranks nearest by cosine
+  (:func:`~assay.embed.tasks.dense_run`, through the vector cache, so a corpus an embedding run
+  already encoded is not sent again), sent in that rank order. The report adds the first stage's
+  own scores as ``first_stage_<metric>``, so what the reranker added is read off one report.
 
-Nothing is cached: every run asks the reranker again.
+Reranking scores are not cached: every run asks the reranker again.
 
 Example:
     >>> sorted(RERANK_TASKS)
@@ -32,11 +38,27 @@ from pathlib import Path
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from assay.embed.beir import BeirDataset, BeirQuery, document_text, load_beir
-from assay.embed.tasks import SHOWN_DOCUMENTS, TaskResult, k_values_option, score_rankings, task_folder
+from assay.embed.metrics import rank_documents
+from assay.embed.tasks import (
+    SHOWN_DOCUMENTS,
+    MetricResult,
+    TaskResult,
+    k_values_option,
+    score_rankings,
+    task_folder,
+)
 from assay.errors import UserError, did_you_mean
 from assay.types import GenerateConfig, ModelOutput
 
-__all__ = ["RERANK_TASKS", "CustomReranking", "RerankModel", "RerankStats", "Reranker", "get_rerank_task"]
+__all__ = [
+    "RERANK_TASKS",
+    "CustomReranking",
+    "RerankModel",
+    "RerankStats",
+    "Reranker",
+    "RetrieverSpec",
+    "get_rerank_task",
+]
 
 #: MTEB's retrieval and reranking cutoffs.
 MTEB_K_VALUES = [1, 3, 5, 10, 20, 100, 1000]
@@ -44,6 +66,50 @@ MTEB_K_VALUES = [1, 3, 5, 10, 20, 100, 1000]
 HEADLINE_K = 1000
 #: Unjudged documents added to each query's candidates when no ``candidates`` file is given.
 DEFAULT_NEGATIVES = 10
+#: Documents the first stage of a two-stage run keeps per query when ``retriever.top_k`` is unset.
+DEFAULT_RETRIEVER_TOP_K = 100
+_RETRIEVER_KEYS = frozenset({"model", "api_url", "top_k", "query_prefix", "passage_prefix"})
+
+
+@dataclass(frozen=True)
+class RetrieverSpec:
+    """The first stage of a two-stage run: an embedding model behind an OpenAI-compatible ``/embeddings``."""
+
+    model: str
+    api_url: str
+    top_k: int
+    query_prefix: str = ""
+    passage_prefix: str = ""
+
+
+def _retriever_spec(task: str, value: Any) -> RetrieverSpec:
+    """``dataset_args.<task>.retriever`` checked.
+
+    Raises:
+        UserError: not an object, an unknown key, no ``model`` or ``api_url``, or a bad ``top_k``.
+    """
+    where = f"dataset_args.{task}.retriever"
+    if not isinstance(value, dict):
+        raise UserError(f'{where} must be an object such as {{"model": "e5", "api_url": "http://host:8000/v1"}}')
+    for key in value:
+        if key not in _RETRIEVER_KEYS:
+            raise UserError(
+                f"{where}: unknown key {key!r}{did_you_mean(key, _RETRIEVER_KEYS)}; "
+                f"known: {', '.join(sorted(_RETRIEVER_KEYS))}"
+            )
+    missing = [key for key in ("model", "api_url") if not isinstance(value.get(key), str) or not value[key]]
+    if missing:
+        raise UserError(f"{where} needs {' and '.join(missing)} (the embedding model that retrieves first)")
+    top_k = value.get("top_k", DEFAULT_RETRIEVER_TOP_K)
+    if type(top_k) is not int or top_k < 1:
+        raise UserError(f"{where}.top_k must be a positive integer, got {top_k!r}")
+    return RetrieverSpec(
+        model=value["model"],
+        api_url=value["api_url"],
+        top_k=top_k,
+        query_prefix=str(value.get("query_prefix") or ""),
+        passage_prefix=str(value.get("passage_prefix") or ""),
+    )
 
 
 @runtime_checkable
@@ -129,7 +195,9 @@ class CustomReranking:
 
     name: ClassVar[str] = "custom_reranking"
     pretty_name: ClassVar[str] = "Custom reranking (BEIR folder)"
-    options: ClassVar[frozenset[str]] = frozenset({"local_path", "split", "k_values", "candidates", "negatives"})
+    options: ClassVar[frozenset[str]] = frozenset(
+        {"local_path", "split", "k_values", "candidates", "negatives", "retriever"}
+    )
 
     def __init__(self, args: Mapping[str, Any], dataset_dir: str | None) -> None:
         self.folder = task_folder(self.name, self.options, args, dataset_dir)
@@ -143,15 +211,39 @@ class CustomReranking:
             raise UserError(f"{self.folder / 'qrels' / (self.split + '.tsv')}: no judgements; nothing to score")
         self.queries: dict[str, BeirQuery] = self.data.judged_queries()
         candidates = args.get("candidates")
-        if candidates:
+        self.retriever: RetrieverSpec | None = None
+        self.first_stage: dict[str, dict[str, float]] | None = None
+        if args.get("retriever") is not None:
+            if candidates:
+                raise UserError(
+                    f"dataset_args.{self.name}: give candidates or retriever, not both (the candidates are "
+                    "either listed or retrieved)"
+                )
+            self.retriever = _retriever_spec(self.name, args["retriever"])
+            spec = self.retriever
+            self.source = f"the top {spec.top_k} of {spec.model} at {spec.api_url}"
+            self.candidates: dict[str, list[str]] = {}
+        elif candidates:
             self.source = f"candidates from {candidates}"
             self.candidates = _read_candidates(Path(str(candidates)).expanduser(), self.data)
         else:
             self.source = f"judged documents + {negatives} unjudged by sorted id"
             self.candidates = _default_candidates(self.data, negatives)
 
+    def use_first_stage(self, run: Mapping[str, Mapping[str, float]]) -> None:
+        """Take each judged query's candidates from a first-stage ``{query: {doc: score}}``, in rank order."""
+        self.first_stage = {query_id: dict(run[query_id]) for query_id in self.queries}
+        self.candidates = {query_id: rank_documents(docs) for query_id, docs in self.first_stage.items()}
+
     def describe(self) -> str:
         """What the task will ask, for ``--dry-run``."""
+        if self.retriever is not None and not self.candidates:
+            spec = self.retriever
+            return (
+                f"{len(self.queries)} rerank requests (one per judged query) of {spec.top_k} documents at most, "
+                f"retrieved first from {len(self.data.corpus)} by {spec.model} at {spec.api_url} "
+                f"({self.split} split of {self.folder})"
+            )
         sizes = [len(self.candidates[query_id]) for query_id in self.queries]
         return (
             f"{len(self.queries)} rerank requests (one per judged query), {sum(sizes)} candidate documents "
@@ -159,7 +251,13 @@ class CustomReranking:
         )
 
     async def run(self, reranker: Reranker) -> TaskResult:
-        """Rerank every judged query's candidates and score the orders."""
+        """Rerank every judged query's candidates and score the orders (and the first stage's, if any).
+
+        Raises:
+            RuntimeError: a two-stage task whose first stage has not run (the runner's job).
+        """
+        if self.retriever is not None and self.first_stage is None:
+            raise RuntimeError("use_first_stage() must run before a two-stage task reranks")
         requests = {
             query_id: (query.text, [document_text(self.data.corpus[d]) for d in self.candidates[query_id]])
             for query_id, query in self.queries.items()
@@ -167,6 +265,9 @@ class CustomReranking:
         scores = await reranker.score(requests)
         run = {query_id: dict(zip(self.candidates[query_id], scores[query_id], strict=True)) for query_id in scores}
         metrics, items = score_rankings(self.data.qrels, self.queries, run, self.k_values)
+        if self.first_stage is not None:
+            first, _ = score_rankings(self.data.qrels, self.queries, self.first_stage, self.k_values)
+            metrics += [MetricResult(f"first_stage_{m.name}", m.score, m.per_item, m.method) for m in first]
         return TaskResult(self.split, str(self.folder), f"map_at_{HEADLINE_K}", metrics, items)
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import logging
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -30,14 +31,23 @@ import orjson
 from assay.config import TaskConfig, safe_filename
 from assay.embed.cache import VectorCache, open_cache
 from assay.embed.encoder import Encoder, EncodeStats
-from assay.embed.rerank_tasks import CustomReranking, Reranker, RerankModel, RerankStats, get_rerank_task
-from assay.embed.tasks import EmbeddingTask, Encoders, MetricResult, TaskResult, get_task
+from assay.embed.rerank_tasks import (
+    CustomReranking,
+    Reranker,
+    RerankModel,
+    RerankStats,
+    RetrieverSpec,
+    get_rerank_task,
+)
+from assay.embed.tasks import EmbeddingTask, Encoders, MetricResult, TaskResult, dense_run, get_task
 from assay.errors import UserError
 from assay.models import EmbeddingModel, get_model_api
 from assay.report.model import CategoryScore, Counts, DataSource, MetricScore, Report, SubsetScore, Timing
 from assay.scoring.stats import mean_and_stderr
 
 __all__ = ["EMBEDDING_MODEL_ARGS", "run_embedding_eval", "run_rerank_eval"]
+
+logger = logging.getLogger(__name__)
 
 #: model_args this runner consumes; the backend never sees them.
 EMBEDDING_MODEL_ARGS = ("query_prefix", "passage_prefix", "embedding_cache")
@@ -139,6 +149,8 @@ async def run_rerank_eval(config: TaskConfig, work_dir: Path) -> dict[str, Repor
         for task in tasks:
             before = dataclasses.replace(stats)
             start = time.perf_counter()
+            if task.retriever is not None:
+                await _first_stage(config, task, task.retriever)
             result = await task.run(reranker)
             requests, latency_s = stats.requests - before.requests, stats.latency_s - before.latency_s
             tokens = stats.prompt_tokens - before.prompt_tokens
@@ -147,6 +159,47 @@ async def run_rerank_eval(config: TaskConfig, work_dir: Path) -> dict[str, Repor
         return reports
     finally:
         await model.aclose()
+
+
+async def _first_stage(config: TaskConfig, task: CustomReranking, spec: RetrieverSpec) -> None:
+    """Retrieve each judged query's candidates for a two-stage ``task`` with ``spec``'s embedding model.
+
+    The vectors go through the default vector cache under the identity an ``eval_type: embedding``
+    run of the same model, server and prefixes would use, so a corpus either one encoded is reused.
+
+    Raises:
+        UserError: the embedding server cannot be reached or fails to embed some texts.
+    """
+    first = TaskConfig(
+        model=spec.model,
+        api_url=spec.api_url,
+        eval_type="embedding",
+        eval_batch_size=config.eval_batch_size,
+        model_args={"query_prefix": spec.query_prefix, "passage_prefix": spec.passage_prefix},
+    )
+    model = get_model_api("openai_api")(model=spec.model, api_url=spec.api_url)
+    if not isinstance(model, EmbeddingModel):
+        raise UserError("the openai_api backend cannot embed text")
+    cache = open_cache(None)
+    try:
+        await model.check()
+        stats = EncodeStats()
+        encoders = Encoders(
+            query=_encoder(first, model, cache, stats, "query_prefix"),
+            passage=_encoder(first, model, cache, stats, "passage_prefix"),
+        )
+        task.use_first_stage(await dense_run(task.data, task.queries, encoders, spec.top_k))
+        logger.info(
+            "%s: first stage by %s: %d embedding requests, %d vectors from the cache",
+            task.name,
+            spec.model,
+            stats.requests,
+            stats.cache_hits,
+        )
+    finally:
+        await model.aclose()
+        if cache is not None:
+            cache.close()
 
 
 def _embedding_backend(config: TaskConfig) -> str:

@@ -44,6 +44,7 @@ __all__ = [
     "ItemRecord",
     "MetricResult",
     "TaskResult",
+    "dense_run",
     "get_task",
     "k_values_option",
     "score_rankings",
@@ -158,6 +159,24 @@ def score_rankings(
     return metrics, items
 
 
+async def dense_run(
+    data: BeirDataset, queries: Mapping[str, BeirQuery], encoders: Encoders, k: int
+) -> dict[str, dict[str, float]]:
+    """The ``k`` documents of ``data``'s corpus nearest each query by cosine, ``{query: {doc: score}}``.
+
+    Every document is encoded with the passage prefix and every query with the query prefix. Shared
+    by ``custom_retrieval`` and the first stage of a two-stage ``custom_reranking``.
+    """
+    doc_ids = list(data.corpus)
+    doc_vectors = await encoders.passage.encode([document_text(d) for d in data.corpus.values()])
+    query_vectors = await encoders.query.encode([q.text for q in queries.values()])
+    hits = top_k(query_vectors, doc_vectors, k)
+    return {
+        query_id: {doc_ids[int(i)]: float(s) for i, s in zip(hits.indices[row], hits.scores[row], strict=True)}
+        for row, query_id in enumerate(queries)
+    }
+
+
 class EmbeddingTask:
     """Base of the tasks: option checking and the data location; subclasses read and score."""
 
@@ -200,15 +219,8 @@ class CustomRetrieval(EmbeddingTask):
         return f"{len(self.data.corpus)} documents, {queries} judged queries ({self.split} split of {self.folder})"
 
     async def run(self, encoders: Encoders) -> TaskResult:
-        doc_ids = list(self.data.corpus)
         queries = self.data.judged_queries()
-        doc_vectors = await encoders.passage.encode([document_text(d) for d in self.data.corpus.values()])
-        query_vectors = await encoders.query.encode([q.text for q in queries.values()])
-        hits = top_k(query_vectors, doc_vectors, max(self.k_values))
-        run = {
-            query_id: {doc_ids[int(i)]: float(s) for i, s in zip(hits.indices[row], hits.scores[row], strict=True)}
-            for row, query_id in enumerate(queries)
-        }
+        run = await dense_run(self.data, queries, encoders, max(self.k_values))
         metrics, items = score_rankings(self.data.qrels, queries, run, self.k_values)
         return TaskResult(self.split, str(self.folder), f"ndcg_at_{SHOWN_DOCUMENTS}", metrics, items)
 
