@@ -142,3 +142,91 @@ def test_injected_faults_change_no_score(tmp_path: Path) -> None:
     assert faulty.counts.errored == 0
     assert faulty.metrics == clean.metrics
     assert faulty.counts == clean.counts
+
+
+def _journal(path: Path) -> list[dict[str, Any]]:
+    """The predictions journal's complete lines; a line cut by a kill must be the last one and is left out."""
+    if not path.exists():
+        return []
+    lines = path.read_bytes().split(b"\n")
+    records = []
+    for position, line in enumerate(lines):
+        if not line.strip():
+            continue
+        try:
+            records.append(json.loads(line))
+        except ValueError:
+            assert position == len(lines) - 1, f"a torn journal line that is not the last: {position}"
+    return records
+
+
+def _kill_when(proc: subprocess.Popen[bytes], ready: Any, timeout_s: float = 120) -> bool:
+    """SIGKILL ``proc`` as soon as ``ready()`` holds; False when it ended first."""
+    deadline = time.monotonic() + timeout_s
+    while proc.poll() is None and time.monotonic() < deadline:
+        if ready():
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait()
+            return True
+        time.sleep(0.002)
+    proc.wait()
+    return False
+
+
+@pytest.mark.slow
+def test_ten_sigkills_at_random_moments_then_resume_gives_the_identical_report(tmp_path: Path) -> None:
+    """Killed 10 times in one run, resumed each time: twice during start-up and loading (a seeded
+    random delay), six times while requesting and scoring (at a seeded random journal length), twice
+    once every answer is journaled (writing reviews and reports). The final report is the clean run's,
+    and no sample whose answer was journaled before a kill is ever asked again."""
+    import random
+
+    root = shared_data("arc")
+    rules = _arc_rules(root)
+    clean_dir, run_dir = tmp_path / "clean", tmp_path / "run"
+    predictions = run_dir / "predictions" / "mock-model" / "arc_ARC-Challenge.jsonl"
+    total = 1172
+    with run_server_in_thread(ServerConfig(rules=rules, ttft_ms=15)) as srv:
+        clean = subprocess.run(_eval_args(srv.url, root, clean_dir), capture_output=True, text=True)
+        assert clean.returncode == 0, clean.stderr
+        reference = _scores(clean_dir / "reports" / "mock-model" / "arc.json")
+
+        rng = random.Random(15)
+        phases = ["start-up", "requesting", "requesting", "start-up", "requesting", "requesting", "requesting",
+                  "requesting", "all journaled", "all journaled"]  # fmt: skip
+        kills, asked_again = [], 0
+        for phase in phases:
+            srv.reset()
+            done = len(_journal(predictions))
+            done_before = {prompt_key(r["input"][-1]["content"]) for r in _journal(predictions)}
+            # A kill before the output folder exists leaves nothing to resume: the next run starts afresh.
+            args = _eval_args(srv.url, root, run_dir) + (["--use-cache", str(run_dir)] if run_dir.is_dir() else [])
+            proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            if phase == "start-up":
+                moment = time.monotonic() + rng.uniform(0.05, 1.0)
+                killed = _kill_when(proc, lambda moment=moment: time.monotonic() >= moment)
+            elif phase == "requesting":
+                target = done + rng.randint(1, max(1, (total - done) // 4))
+                killed = _kill_when(
+                    proc, lambda target=target: predictions.exists() and predictions.read_bytes().count(b"\n") >= target
+                )
+            else:
+                killed = _kill_when(
+                    proc, lambda: predictions.exists() and predictions.read_bytes().count(b"\n") >= total
+                )
+            if not killed:
+                assert proc.returncode == 0, (phase, proc.stderr.read().decode() if proc.stderr else "")
+            kills.append((phase, killed))
+            asked_again += sum(srv.stats()["prompt_counts"].get(key, 0) for key in done_before)
+        assert sum(killed for _, killed in kills) >= 8, kills
+        srv.reset()
+        done_before = {prompt_key(r["input"][-1]["content"]) for r in _journal(predictions)}
+        resumed = subprocess.run(
+            [*_eval_args(srv.url, root, run_dir), "--use-cache", str(run_dir)], capture_output=True
+        )
+        assert resumed.returncode == 0, resumed.stderr
+        asked_again += sum(srv.stats()["prompt_counts"].get(key, 0) for key in done_before)
+    assert asked_again == 0  # a journaled answer is never requested again
+    final = _journal(predictions)
+    assert len({record["key"] for record in final}) == total
+    assert _scores(run_dir / "reports" / "mock-model" / "arc.json") == reference

@@ -353,15 +353,18 @@ def run_task(
         from assay.embed.runner import run_embedding_eval
 
         coro_factory = lambda: run_embedding_eval(task, out)  # noqa: E731
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return _run_fresh_loop(coro_factory)
-    # Called from a running loop (Jupyter): run on a private loop in a helper thread.
-    import concurrent.futures
+    from assay.engine.worklock import hold_work_dir
 
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(_run_fresh_loop, coro_factory).result()
+    with hold_work_dir(out):  # one run at a time per folder; a dead holder's lock is taken over
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return _run_fresh_loop(coro_factory)
+        # Called from a running loop (Jupyter): run on a private loop in a helper thread.
+        import concurrent.futures
+
+        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+            return pool.submit(_run_fresh_loop, coro_factory).result()
 
 
 def _run_fresh_loop(coro_factory: Any) -> dict[str, Report]:
