@@ -4,16 +4,29 @@ Each finished prediction or review is appended as one line and handed to the OS 
 run killed at any moment (even SIGKILL) loses at most the line being written. On reading, a torn last
 line (no newline, or not valid JSON) is dropped *and cut off the file*, so appending after it cannot
 glue a new record onto a broken one.
+
+A write the file system refuses (disk full, quota, read-only, file too large) or cuts short leaves
+no half line either: the file is truncated back to where the record began and the run stops with a
+:class:`~assay.errors.UserError` naming the file, the reason and the resume. One writer per file is
+what makes "where the record began" exact: the output folder's lock (:mod:`assay.engine.worklock`)
+guarantees it.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import orjson
+
+from assay.errors import UserError
+
+#: Errors of a write that freeing space or fixing the folder cures: the run stops with one line.
+_STORAGE_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG, errno.EACCES, errno.EPERM, errno.EIO}
 
 
 class Journal:
@@ -67,7 +80,29 @@ class Journal:
         if self._fd is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        os.write(self._fd, orjson.dumps(record, option=orjson.OPT_SERIALIZE_NUMPY) + b"\n")
+        data = orjson.dumps(record, option=orjson.OPT_SERIALIZE_NUMPY) + b"\n"
+        start = os.fstat(self._fd).st_size
+        try:
+            written = os.write(self._fd, data)
+            while written < len(data):  # a short write: the file system is full, or nearly
+                more = os.write(self._fd, data[written:])
+                if more == 0:
+                    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+                written += more
+        except OSError as error:
+            if error.errno not in _STORAGE_ERRORS:
+                raise
+            self._cut_back(start)
+            raise UserError(
+                f"cannot write {self.path}: {error.strerror or error}; no partial record was kept. "
+                "Free space (or make the folder writable) and resume with --use-cache on this run's output folder"
+            ) from None
+
+    def _cut_back(self, size: int) -> None:
+        """Truncate the file to ``size`` bytes (best effort: a failed write of a line is never kept)."""
+        if self._fd is not None:
+            with contextlib.suppress(OSError):
+                os.ftruncate(self._fd, size)
 
     def close(self) -> None:
         """Close the file; later appends reopen it."""

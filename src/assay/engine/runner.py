@@ -72,6 +72,8 @@ class RunState:
     ask_n: bool = True
     #: Keeps a copy of each image sent, for the viewer (None: ``keep_images: none``).
     images: ImageKeeper | None = None
+    #: The first exception a scoring task raised (a review the disk refused): it stops the run.
+    scoring_error: BaseException | None = None
 
 
 async def run_task_async(config: TaskConfig, work_dir: Path, *, show_progress: bool = True) -> dict[str, Report]:
@@ -113,6 +115,7 @@ async def run_task_async(config: TaskConfig, work_dir: Path, *, show_progress: b
                 await _run_workers(state, pending)
                 if state.scoring:
                     await asyncio.gather(*state.scoring)
+                _raise_scoring_error(state)
     finally:
         await model.aclose()
         if judge is not None:
@@ -204,6 +207,7 @@ def _work_units(state: RunState, pending: list[WorkItem]) -> deque[list[WorkItem
 async def _worker(state: RunState, units: deque[list[WorkItem]]) -> None:
     # One queue shared by all workers on one loop: each unit is taken exactly once.
     while units:
+        _raise_scoring_error(state)  # a review that could not be written stops the run: ask nothing more
         unit = units.popleft()
         if len(unit) > 1 and state.ask_n:
             await _ask_repeats(state, unit, units)
@@ -254,7 +258,23 @@ def _record_answer(state: RunState, item: WorkItem, output: ModelOutput) -> None
 def _schedule_scoring(state: RunState, item: WorkItem, output: ModelOutput) -> None:
     task = asyncio.ensure_future(_score(state, item, output))
     state.scoring.add(task)
-    task.add_done_callback(state.scoring.discard)
+    task.add_done_callback(lambda done: _scoring_done(state, done))
+
+
+def _scoring_done(state: RunState, task: asyncio.Task[None]) -> None:
+    """Forget a finished scoring task, keeping the first exception it raised for the run to raise.
+
+    Why: a task that is only discarded takes its exception with it ("Task exception was never
+    retrieved" at exit), and the run would finish with that review missing.
+    """
+    state.scoring.discard(task)
+    if not task.cancelled() and task.exception() is not None and state.scoring_error is None:
+        state.scoring_error = task.exception()
+
+
+def _raise_scoring_error(state: RunState) -> None:
+    if state.scoring_error is not None:
+        raise state.scoring_error
 
 
 async def _score(state: RunState, item: WorkItem, output: ModelOutput) -> None:
