@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 from assay.errors import UserError, did_you_mean
 from assay.judge.config import JudgeConfig, judge_from_legacy
 from assay.sandbox import SandboxConfig
+from assay.secrets import mask_secrets as mask_secrets  # re-exported: the rule shared with perf
 from assay.types import GenerateConfig
 
 
@@ -142,11 +143,12 @@ class TaskConfig(BaseModel):
     def _derive_defaults(self) -> TaskConfig:
         self._warn_unused_keys()
         self._migrate_deprecated()
-        if self.limit is not None and self.limit <= 0:
-            raise UserError(f"limit must be a positive count or a fraction in (0, 1), got {self.limit}")
+        if self.limit is not None and (self.limit <= 0 or (isinstance(self.limit, float) and self.limit > 1)):
+            raise UserError(f"limit must be a positive count or a fraction in (0, 1], got {self.limit}")
         from assay.models._api import backend_defaults, canonical_eval_type, infer_eval_type
 
         self.eval_type = canonical_eval_type(self.eval_type or infer_eval_type(self.model, self.api_url))
+        self._check_run_target()
         # The backend's own defaults: its concurrency, and its sampling settings when none are given
         # (API servers decode greedily, EvalScope's service default, so scores are reproducible).
         defaults = backend_defaults(self.eval_type)
@@ -157,6 +159,37 @@ class TaskConfig(BaseModel):
         if defaults.generation_config and not self.generation_config.model_fields_set:
             self.generation_config = GenerateConfig(**defaults.generation_config)
         return self
+
+    def _check_run_target(self) -> None:
+        """Refuse, before any data or network, a run that names no model or a local copy that is not there.
+
+        A missing ``dataset_dir`` or ``local_path`` is an error, never a silent switch to the hub: that
+        would evaluate other data than the user asked for (and wait on the network to do it).
+        """
+        if self.eval_backend.lower() != "native":
+            raise UserError(
+                f"eval_backend {self.eval_backend!r} is not available: Assay runs only EvalScope's 'Native' "
+                "backend; leave --eval-backend out"
+            )
+        if not self.model and self.eval_type != "mock_llm":
+            raise UserError(
+                "no model given: pass --model NAME (the model the server serves, or a local model folder; "
+                "--model mock runs the built-in mock model)"
+            )
+        if self.dataset_dir:
+            self.dataset_dir = os.path.expanduser(self.dataset_dir)
+            if not Path(self.dataset_dir).is_dir():
+                raise UserError(
+                    f"--dataset-dir folder not found: {self.dataset_dir} (it holds one folder per benchmark, "
+                    "<dir>/<benchmark>/); fix the path, or leave --dataset-dir out to read from the hub"
+                )
+        for name, args in self.dataset_args.items():
+            local = args.get("local_path")
+            if local and not Path(str(local)).expanduser().exists():
+                raise UserError(
+                    f"dataset_args.{name}.local_path not found: {local}; fix the path, or remove local_path "
+                    f"to read {name} from the hub"
+                )
 
     def _warn_unused_keys(self) -> None:
         """Say once which given keys this version accepts but does not act on (never ignore silently)."""
@@ -258,30 +291,6 @@ def _deprecated(old: str, new: str) -> None:
     warnings.warn(f"TaskConfig '{old}' is deprecated; use '{new}' instead", DeprecationWarning, stacklevel=4)
 
 
-#: Key names whose values are credentials. Matched as whole words at the end of the key, so counts
-#: such as ``max_tokens`` are never masked.
-_SECRET_KEYS = re.compile(
-    r"(^|[_-])(api[_-]?key|apikey|token|access[_-]?token|secret|client[_-]?secret|password|authorization)$",
-    re.IGNORECASE,
-)
-
-
-def mask_secrets(value: Any) -> Any:
-    """Replace every secret-looking value (by key name) in nested dicts/lists with ``"***"``."""
-    if isinstance(value, dict):
-        return {
-            k: (
-                "***"
-                if _SECRET_KEYS.search(str(k)) and isinstance(v, str) and v not in ("", "EMPTY")
-                else mask_secrets(v)
-            )
-            for k, v in value.items()
-        }
-    if isinstance(value, list):
-        return [mask_secrets(v) for v in value]
-    return value
-
-
 def safe_filename(name: str) -> str:
     """A string usable as one path component on every OS."""
     return re.sub(r"[^\w.\-]+", "_", name).strip("._") or "model"
@@ -349,19 +358,31 @@ def _split_top_level(text: str) -> list[str]:
 def _read_config_file(path: Path) -> dict[str, Any]:
     if not path.is_file():
         raise UserError(f"config file not found: {path}")
-    text = path.read_text(encoding="utf-8")
-    try:
-        if path.suffix.lower() == ".json":
-            data = json.loads(text)
-        else:
-            import yaml
+    import yaml
 
-            data = yaml.safe_load(text)
-    except (ValueError, ImportError) as exc:
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise UserError(f"cannot parse config file {path}: {_yaml_problem(exc)}") from None
+    except ValueError as exc:  # JSON errors say "line L column C" themselves; bad UTF-8 too
         raise UserError(f"cannot parse config file {path}: {exc}") from None
     if not isinstance(data, dict):
         raise UserError(f"config file {path} must hold a mapping of TaskConfig keys")
     return data
+
+
+def _yaml_problem(exc: Exception) -> str:
+    """A YAML error as one line with its 1-based position, like JSON's ("... at line 3 column 5")."""
+
+    def at(mark: Any) -> str:
+        return f" at line {mark.line + 1} column {mark.column + 1}" if mark is not None else ""
+
+    text = f"{getattr(exc, 'problem', None) or exc}{at(getattr(exc, 'problem_mark', None))}"
+    context = getattr(exc, "context", None)
+    if context:  # where the unclosed construct began ("while parsing a flow sequence ...")
+        text += f" ({context}{at(getattr(exc, 'context_mark', None))})"
+    return " ".join(text.split())
 
 
 def _describe_validation_error(exc: ValidationError, prefix: str = "") -> str:
@@ -369,4 +390,5 @@ def _describe_validation_error(exc: ValidationError, prefix: str = "") -> str:
     where = ".".join(str(p) for p in (prefix, *first["loc"]) if p != "") or "config"
     given = first.get("input")
     shown = "***" if "api_key" in where else repr(given)
-    return f"invalid TaskConfig value for {where!r}: {first['msg']} (got {shown})"
+    message = str(first["msg"]).removeprefix("Value error, ")
+    return f"invalid TaskConfig value for {where!r}: {message} (got {shown})"

@@ -14,11 +14,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import mimetypes
+from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 Role = Literal["system", "user", "assistant", "tool"]
 
@@ -198,6 +199,22 @@ def _guess_mime(data: bytes | None, source: str) -> str | None:
 _MAGIC = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"), (b"GIF8", "image/gif"))
 
 
+#: The values a server can act on, per GenerateConfig field: (accepts the value, the range in words).
+#: ``top_k`` -1 is vLLM's and SGLang's "no limit"; the penalties are OpenAI's documented range.
+_GENERATE_RANGES: dict[str, tuple[Callable[[float], bool], str]] = {
+    "max_tokens": (lambda v: v > 0, "a positive number of tokens (> 0)"),
+    "temperature": (lambda v: v >= 0, ">= 0 (0 = greedy)"),
+    "top_p": (lambda v: 0 < v <= 1, "in (0, 1]"),
+    "top_k": (lambda v: v >= -1, ">= 0, or -1 for no limit"),
+    "n": (lambda v: v >= 1, ">= 1"),
+    "presence_penalty": (lambda v: -2 <= v <= 2, "in [-2, 2]"),
+    "frequency_penalty": (lambda v: -2 <= v <= 2, "in [-2, 2]"),
+    "timeout": (lambda v: v > 0, "> 0 seconds (leave it out for no limit)"),
+    "retries": (lambda v: v >= 0, ">= 0"),
+    "retry_interval": (lambda v: v >= 0, ">= 0 seconds"),
+}
+
+
 class GenerateConfig(BaseModel):
     """Sampling and transport settings for one model call (EvalScope's ``generation_config``).
 
@@ -226,12 +243,32 @@ class GenerateConfig(BaseModel):
     stream: bool = Field(False, description="Stream tokens (records time to first token).")
     extra_headers: dict[str, str] | None = Field(None, description="Extra HTTP headers for every request.")
     extra_body: dict[str, Any] | None = Field(None, description="Extra JSON merged into the request body.")
+    read_timeout: float | None = Field(
+        600.0,
+        description=(
+            "Seconds to wait for the next bytes of an answer (None = no limit): the whole answer of a non-stream "
+            "request, the gap between chunks of a stream. 600 s is the OpenAI SDK's read timeout."
+        ),
+    )
+    max_response_bytes: int | None = Field(
+        32 * 1024 * 1024,
+        description="Largest answer read, bytes: a body, or the sum of a stream's chunks (None = no limit).",
+    )
 
     #: Fields that control transport, not sampling: they never change what a model says, so they are
     #: left out of the resume fingerprint.
     TRANSPORT_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {"timeout", "retries", "retry_interval", "stream", "extra_headers"}
+        {"timeout", "retries", "retry_interval", "stream", "extra_headers", "read_timeout", "max_response_bytes"}
     )
+
+    @field_validator(*_GENERATE_RANGES)
+    @classmethod
+    def _in_range(cls, value: Any, info: ValidationInfo) -> Any:
+        """Refuse a value no server can act on (``max_tokens=0``, ``top_p=1.5``), naming the allowed range."""
+        accepts, allowed = _GENERATE_RANGES[str(info.field_name)]
+        if value is not None and not accepts(value):
+            raise ValueError(f"must be {allowed}")
+        return value
 
     def request_extras(self) -> dict[str, Any]:
         """Unknown keys given by the user; they travel in the request body as they are."""

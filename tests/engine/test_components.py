@@ -211,12 +211,13 @@ def test_an_embed_benchmark_gets_vectors_through_the_embeddings_endpoint(tmp_pat
 def test_a_loglikelihood_benchmark_is_refused_by_a_backend_that_cannot_score_options(tmp_path: Path) -> None:
     from assay.errors import UserError
 
+    (tmp_path / "nowhere").mkdir()
     with run_server_in_thread(ServerConfig()) as srv:
         config = TaskConfig(
             model="mock-model",
             api_url=srv.url,
             datasets=["arc"],
-            # The data does not even exist: the backend is refused before any data is read.
+            # The folder holds no data at all: the backend is refused before any data is read.
             dataset_args={
                 "arc": {"local_path": str(tmp_path / "nowhere"), "extra_params": {"choice_scoring": "loglikelihood"}}
             },

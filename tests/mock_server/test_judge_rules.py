@@ -126,7 +126,7 @@ def test_malformed_verdict_is_sent_verbatim_as_the_reply() -> None:
 
 
 def test_unknown_fault_is_a_validation_error_naming_the_allowed_faults() -> None:
-    with pytest.raises(ValidationError, match=r"'429', '500', 'hang', 'truncate' or 'malformed'"):
+    with pytest.raises(ValidationError, match=r"'429', '500', 'hang', 'truncate', 'malformed' or '400-echo'"):
         Rule(contains="x", reply="y", fault="503")
 
 

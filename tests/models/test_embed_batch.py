@@ -274,4 +274,3 @@ def test_a_server_that_rejects_dimensions_gets_an_error_naming_the_key() -> None
         )
     plain, _ = embed_batch_against(answer, ["a", "b"])  # without the key the same server answers
     assert [output.embedding for output in plain] == [[0.5] * 3] * 2
-

@@ -265,7 +265,7 @@ def test_hang_every_time_ends_in_a_timeout_error() -> None:
 
 
 def test_400_returns_the_server_message_without_retrying(server: ServerHandle) -> None:
-    out = ask(OpenAIAPI("mock-model", api_url=server.base_url), max_tokens=-1, retries=5)
+    out = ask(OpenAIAPI("mock-model", api_url=server.base_url), extra_body={"max_tokens": -1}, retries=5)
     assert out.attempts == 1 and out.text == ""
     assert out.error == "HTTP 400: 'max_tokens' must be a non-negative integer"
     assert server.stats()["requests_total"] == 1

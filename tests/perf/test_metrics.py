@@ -133,6 +133,16 @@ def test_failures_are_counted_by_class_and_never_enter_latency() -> None:
     assert only_successes.summary["Avg Latency (s)"] == m.summary["Avg Latency (s)"]
 
 
+def test_requests_resent_after_a_stale_connection_are_counted_outside_warmup() -> None:
+    resent = stream_record(1, 0, [50], 60, usage=(10, 1))
+    resent.body_write_retries = 1
+    warm = stream_record(2, 0, [50], 60, usage=(10, 1), warmup=True)
+    warm.body_write_retries = 1
+    m = _compute([resent, warm, stream_record(3, 0, [50], 60, usage=(10, 1))])
+    assert m.assay_summary["Requests resent after a stale connection"] == 1
+    assert m.summary["Success Requests"] == 2  # a resent request that then succeeded is a success
+
+
 def test_parse_failures_turn_a_200_into_a_failure() -> None:
     cut = stream_record(8, 0, [20, 30], 40, usage=(5, 2), done=False)  # no [DONE]: broken stream
     bad = stream_record(9, 0, [25], 50, usage=(5, 1))

@@ -21,6 +21,7 @@ def _varied_records() -> list[RequestRecord]:
     odd.chunks[1] = bytes(range(256))  # arbitrary bytes, not UTF-8
     odd.error = "partial: ünïcode"
     odd.request_bytes, odd.images = 123_456, 2  # an image request
+    odd.body_write_retries = 1  # sent again after a stale connection refused its body
     return [
         stream_record(1, 0, [50, 60, 70], 80, usage=(10, 3), intended_ms=-1),
         stream_record(2, 1, [51], 81, prompt=[101, 2**40, 0, 7], prompt_tokens_expected=4, warmup=True),
@@ -77,12 +78,21 @@ def test_meta_masks_api_key_secret_headers_and_url_credentials(tmp_path: Path) -
     store = RecordStore(tmp_path / "benchmark_data.db")
     store.write_meta(args, run="parallel_1_number_10")
     meta = store.read_meta()
-    assert meta["schema_version"] == 2 and meta["run"] == "parallel_1_number_10"
+    assert meta["schema_version"] == 3 and meta["run"] == "parallel_1_number_10"
     assert "sk-secret" not in str(meta) and "pw@" not in str(meta) and "abc" not in str(meta)
     assert meta["args"]["api_key"] == "***"
     assert meta["args"]["headers"] == {"Authorization": "***", "X-Goog-Api-Key": "***", "Accept": "text/event-stream"}
     assert meta["args"]["extra_args"] == {"client_secret": "***", "max_tokens": 5}
-    assert meta["args"]["url"] == "http://user:***@127.0.0.1:8000/v1/chat/completions?api-key=***&x=1"
+    assert meta["args"]["url"] == "http://***@127.0.0.1:8000/v1/chat/completions?api-key=***&x=1"
+
+
+def test_a_schema_2_file_gains_body_write_retries_as_zero(tmp_path: Path) -> None:
+    path = tmp_path / "benchmark_data.db"
+    written = [stream_record(1, 0, [50], 60, usage=(1, 1))]
+    RecordStore(path).write(written)
+    with sqlite3.connect(path) as con:  # as schema 2 wrote it: no body_write_retries column
+        con.execute("ALTER TABLE records DROP COLUMN body_write_retries")
+    assert RecordStore(path).read() == written and written[0].body_write_retries == 0
 
 
 def test_plain_urls_are_unchanged() -> None:

@@ -64,6 +64,8 @@ def serve(args: argparse.Namespace) -> int:
     from assay.errors import UserError
 
     outputs = Path(args.outputs)
+    if not 0 <= args.port <= 65535:
+        raise UserError(f"app: --port must be a TCP port in 0..65535 (0 picks a free one), got {args.port}")
     if not outputs.is_dir():
         raise UserError(f"app: outputs folder not found: {outputs} (pass --outputs with the folder holding the runs)")
     if (outputs / "reports").is_dir() or (outputs / "predictions").is_dir():

@@ -103,8 +103,10 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from assay.config import TaskConfig
+    from assay.engine.runner import check_task
 
     config = TaskConfig.from_any(config_from_args(args))
+    check_task(config)  # every typo is reported before any data, network or output folder
     console = Console(stderr=False)
     if config.dry_run:
         return _dry_run(config, console)

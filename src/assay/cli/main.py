@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from assay.cli._parser import ArgumentParser
+from assay.cli._parser import ArgumentParser, VersionAction
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -17,6 +17,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="assay",
         description="Assay: fast, exact, reproducible LLM evaluation and serving benchmarks (EvalScope-compatible).",
     )
+    parser.add_argument("--version", action=VersionAction)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
     eval_cmd.register(sub)
     perf_cmd.register(sub)

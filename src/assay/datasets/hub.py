@@ -8,7 +8,11 @@ report needs to be reproducible.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import re
+import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +23,11 @@ from assay.errors import UserError, did_you_mean
 HUBS: tuple[str, ...] = ("huggingface", "modelscope", "local")
 
 _COMMIT_RE = re.compile(r"^[0-9a-f]{40}$")
+
+#: Loggers of the hub client stack; their retry notices and warnings go to Assay's log, not the terminal.
+_HUB_LOGGERS = ("huggingface_hub", "datasets", "fsspec", "filelock", "urllib3", "httpx", "httpcore")
+
+logger = logging.getLogger("assay.datasets.hub")
 
 
 @dataclass(frozen=True)
@@ -105,7 +114,10 @@ def _load_huggingface(
     import datasets  # heavy (pyarrow, fsspec); only for an actual hub load
 
     try:
-        return datasets.load_dataset(dataset_id, name=config_name, split=split, revision=revision, cache_dir=cache_dir)
+        with _hub_chatter_to_log():
+            return datasets.load_dataset(
+                dataset_id, name=config_name, split=split, revision=revision, cache_dir=cache_dir
+            )
     except (ConnectionError, OSError) as exc:
         raise UserError(
             f"cannot load {dataset_id!r} (subset {config_name!r}, split {split!r}) from the Hugging Face "
@@ -117,6 +129,34 @@ def _load_huggingface(
             f"{dataset_id!r} has no subset {config_name!r} / split {split!r} on the Hugging Face hub: "
             f"{_first_line(exc)}"
         ) from exc
+
+
+class _ToDebugLog(logging.Handler):
+    """Re-log a hub library's record on Assay's logger at debug level (the log file, never the terminal)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        logger.debug("%s: %s", record.name, record.getMessage())
+
+
+@contextlib.contextmanager
+def _hub_chatter_to_log() -> Iterator[None]:
+    """Keep the hub libraries' own output (retry notices, warnings) off the terminal while they load.
+
+    ``huggingface_hub`` and ``datasets`` print to stderr through handlers of their own, so an
+    unreachable hub showed pages of "Retrying in 1s" before the one line that says what failed.
+    Their records and warnings are kept in the run's log at debug level instead.
+    """
+    saved = [(lib, lib.handlers, lib.propagate) for lib in map(logging.getLogger, _HUB_LOGGERS)]
+    for lib, _, _ in saved:
+        lib.handlers, lib.propagate = [_ToDebugLog()], False
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            yield
+    finally:
+        for lib, handlers, propagate in saved:
+            lib.handlers, lib.propagate = handlers, propagate
+        for warning in caught:
+            logger.debug("%s: %s", warning.category.__name__, warning.message)
 
 
 def _load_modelscope(

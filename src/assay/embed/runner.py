@@ -42,6 +42,7 @@ from assay.embed.rerank_tasks import (
 from assay.embed.tasks import EmbeddingTask, Encoders, MetricResult, TaskResult, dense_run, get_task
 from assay.errors import UserError
 from assay.models import EmbeddingModel, get_model_api
+from assay.models._api import check_model
 from assay.report.model import CategoryScore, Counts, DataSource, MetricScore, Report, SubsetScore, Timing
 from assay.scoring.stats import mean_and_stderr
 
@@ -94,7 +95,7 @@ async def run_embedding_eval(config: TaskConfig, work_dir: Path) -> dict[str, Re
     save_config(config, work_dir)  # data errors before any request, above
     cache = open_cache(config.model_args.get("embedding_cache"))
     try:
-        await model.check()
+        await check_model(model, config.generation_config)
         stats = EncodeStats()
         encoders = Encoders(
             query=_encoder(config, model, cache, stats, "query_prefix"),
@@ -142,7 +143,7 @@ async def run_rerank_eval(config: TaskConfig, work_dir: Path) -> dict[str, Repor
     tasks = [task for task in await asyncio.to_thread(build_tasks, config) if isinstance(task, CustomReranking)]
     save_config(config, work_dir)
     try:
-        await model.check()
+        await check_model(model, config.generation_config)
         stats = RerankStats()
         reranker = Reranker(model, config.generation_config, config.eval_batch_size or DEFAULT_CONCURRENCY, stats)
         reports = {}
@@ -182,7 +183,7 @@ async def _first_stage(config: TaskConfig, task: CustomReranking, spec: Retrieve
         raise UserError("the openai_api backend cannot embed text")
     cache = open_cache(None)
     try:
-        await model.check()
+        await check_model(model, first.generation_config)
         stats = EncodeStats()
         encoders = Encoders(
             query=_encoder(first, model, cache, stats, "query_prefix"),

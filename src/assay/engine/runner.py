@@ -27,7 +27,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from assay.benchmarks import BenchmarkAdapter
+from assay.benchmarks import BenchmarkAdapter, build_adapter
 from assay.config import TaskConfig
 from assay.engine.images import ImageKeeper
 from assay.engine.plan import (
@@ -43,13 +43,15 @@ from assay.engine.plan import (
 from assay.engine.progress import EvalProgress
 from assay.engine.requests import check_support, send
 from assay.engine.stats import DatasetStats
-from assay.errors import UserError
+from assay.errors import UserError, did_you_mean
 from assay.judge.config import JudgeConfig
 from assay.judge.service import JUDGE_CACHE, Judge, JudgeUsage, current_usage
+from assay.judge.strategy import apply_strategy, uses_judge
 from assay.models import ModelAPI, MultiChoiceModel, get_model_api
-from assay.models._api import backend_defaults, infer_eval_type
+from assay.models._api import backend_defaults, check_model, infer_eval_type
 from assay.report.model import Report
 from assay.sandbox import Sandbox, build_sandbox
+from assay.scoring.aggregate import AGGREGATIONS
 from assay.scoring.context import ScoringContext
 from assay.scoring.scorer import score_output
 from assay.types import ModelOutput, RequestKind, SampleStatus, Score, messages_json
@@ -99,7 +101,7 @@ async def run_task_async(config: TaskConfig, work_dir: Path, *, show_progress: b
     sandbox = _build_sandbox(config, plans)  # a missing bwrap is reported before any request
     save_config(config, work_dir)
     try:
-        await model.check()
+        await check_model(model, config.generation_config)
         if judge is not None:
             await judge.check()
         run_start = time.perf_counter()
@@ -126,6 +128,40 @@ async def run_task_async(config: TaskConfig, work_dir: Path, *, show_progress: b
                 subset.reviews.close()
     timings = {p.name: state.stats[p.name].timing(run_start) for p in plans}
     return write_reports(config, work_dir, plans, timings, state.judge_usage)
+
+
+def check_task(config: TaskConfig) -> None:
+    """Check all of a run that needs no data and no network, so that a typo costs milliseconds.
+
+    The backend and its options; every benchmark with its ``dataset_args`` (subsets, metrics,
+    filters, templates, aggregation), the request kind it needs from the backend, and the judge
+    strategy. Called before the output folder is made, so a mistake leaves nothing to resume.
+
+    Raises:
+        UserError: The first mistake found.
+    """
+    if config.eval_type in ("embedding", "rerank"):
+        return  # assay.embed checks its own tasks
+    model = _build_model(config)
+    if not config.datasets:
+        raise UserError("no benchmark given: pass --datasets NAME [NAME ...] (see `assay benchmark-info --list`)")
+    stray = sorted(set(config.dataset_args) - set(config.datasets))
+    if stray:
+        raise UserError(f"dataset_args names {stray} which are not in --datasets {config.datasets}; add them there")
+    dataset_dir = Path(config.dataset_dir) if config.dataset_dir else None
+    for name in config.datasets:
+        adapter = build_adapter(
+            name, config.dataset_args.get(name), dataset_dir=dataset_dir, dataset_hub=config.dataset_hub
+        )
+        check_support(model, adapter.request_kind(), benchmark=name)
+        aggregation = adapter.meta.aggregation
+        if aggregation not in AGGREGATIONS:
+            raise UserError(
+                f"unknown aggregation {aggregation!r} for {name}{did_you_mean(aggregation, AGGREGATIONS)}; "
+                f"choose one of {', '.join(AGGREGATIONS)}"
+            )
+        if uses_judge(apply_strategy(adapter, adapter.build_scorers(), config.judge)):
+            (config.judge or JudgeConfig()).resolved_models()  # a judge with no model or URL
 
 
 def _build_sandbox(config: TaskConfig, plans: list[DatasetPlan]) -> Sandbox | None:
@@ -360,6 +396,9 @@ def run_task(
 ) -> dict[str, Report]:
     """Run an evaluation and return ``{benchmark: Report}``; works inside a running event loop too.
 
+    Without ``work_dir`` the output folder is made here, after :func:`check_task` (a caller that
+    passes its own folder runs that check first, as ``assay eval`` does).
+
     Example:
         >>> from assay import TaskConfig, run_task
         >>> reports = run_task(TaskConfig(model="mock", datasets=["general_mcq"], ...))  # doctest: +SKIP
@@ -367,6 +406,8 @@ def run_task(
     from assay.engine.outputs import prepare_work_dir
 
     task = TaskConfig.from_any(config)
+    if work_dir is None:
+        check_task(task)  # before the output folder exists: a mistake leaves nothing behind
     out = work_dir or prepare_work_dir(task)
     coro_factory = lambda: run_task_async(task, out, show_progress=show_progress)  # noqa: E731
     if task.eval_type in ("embedding", "rerank"):  # scored over all queries at once by assay.embed, not by this engine

@@ -38,7 +38,7 @@ import orjson
 from assay.engine.journal import Journal
 from assay.judge.config import JudgeConfig, JudgeContract, JudgeModelConfig
 from assay.models import ModelAPI, get_model_api
-from assay.models._api import canonical_eval_type
+from assay.models._api import canonical_eval_type, check_model
 from assay.types import ChatMessage, ModelOutput, messages_json
 
 #: The judge cache journal, relative to the run's output folder.
@@ -190,7 +190,7 @@ class Judge:
     async def check(self) -> None:
         """Reach every judge before the run spends anything (a wrong URL fails here, clearly)."""
         for member in self._members:
-            await member.api.check()
+            await check_model(member.api, member.config.generation_config)
 
     async def aclose(self) -> None:
         for member in self._members:

@@ -5,7 +5,8 @@ exact latencies, fails on demand and counts what it saw. This is it. It serves
 ``POST /v1/chat/completions`` and ``POST /v1/completions`` (streaming or not),
 ``POST /v1/embeddings`` (deterministic vectors, ``dimensions`` honoured), ``GET /v1/models``,
 ``GET /health``, and an admin API: ``GET /admin/stats``, ``POST /admin/reset``,
-``GET|POST /admin/rules``.
+``GET|POST /admin/rules`` (which, like every endpoint but ``/health``, needs the key when the server
+has one).
 
 What it answers: the first :class:`Rule` matching the question (last user message, or prompt; a
 message of content parts counts by its text parts joined with newlines) and, if the rule says so,

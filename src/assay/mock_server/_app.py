@@ -174,6 +174,8 @@ class MockServer:
 
     async def _dispatch(self, request: web.BaseRequest) -> web.StreamResponse:
         handler = self._routes.get((request.method, request.path))
+        if handler is not None and request.path.startswith("/admin/") and not self._authorized(request):
+            return _json(_UNAUTHORIZED, 401)  # with --api-key, changing rules or stats needs the key too
         if handler is not None:
             try:
                 return await handler(request)
@@ -226,7 +228,7 @@ class MockServer:
         """Check, count, pick the rule and the fault, then answer or fail one request."""
         stats = self._stats
         stats.count_request(endpoint.path)
-        if self._auth is not None and request.headers.get("Authorization") != self._auth:
+        if not self._authorized(request):
             self._count("401", trace)
             return _json(_UNAUTHORIZED, 401)
         try:
@@ -246,6 +248,9 @@ class MockServer:
             return _json(_RATE_LIMITED, 429, {"Retry-After": f"{retry_s:g}", "retry-after-ms": f"{retry_s * 1000:g}"})
         if fault is Fault.SERVER_ERROR:
             return _json(_SERVER_ERROR, 500)
+        if fault is Fault.ECHO_HEADERS:
+            echoed = "; ".join(f"{name}: {value}" for name, value in request.headers.items())
+            return _json(error_body(f"bad request (injected); headers: {echoed}", "invalid_request_error"), 400)
         if fault is Fault.HANG:
             return await self._send.hang(request)
         if isinstance(req, GenerationRequest) and isinstance(endpoint, ApiRoute):
@@ -357,9 +362,13 @@ class MockServer:
         return plan_reply(content, reasoning, stop=req.stop, max_tokens=req.max_tokens, tool_calls=calls)
 
     async def _models(self, request: web.BaseRequest) -> web.StreamResponse:
-        if self._auth is not None and request.headers.get("Authorization") != self._auth:
+        if not self._authorized(request):
             return _json(_UNAUTHORIZED, 401)
         return _json(self._models_body)
+
+    def _authorized(self, request: web.BaseRequest) -> bool:
+        """Whether ``request`` carries the key, when the server was started with one."""
+        return self._auth is None or request.headers.get("Authorization") == self._auth
 
     async def _health(self, request: web.BaseRequest) -> web.StreamResponse:
         return web.Response(text="ok")

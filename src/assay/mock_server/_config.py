@@ -35,7 +35,8 @@ class ServerConfig(BaseModel):
         default=False, description="Reject (404) requests for models not in `models`; else accept any."
     )
     api_key: str | None = Field(
-        default=None, description="If set, requests must send `Authorization: Bearer <key>` or get 401."
+        default=None,
+        description="If set, requests (the /admin API too) must send `Authorization: Bearer <key>` or get 401.",
     )
     ttft_ms: float = Field(default=0.0, ge=0, description="Delay from request arrival to the first token, ms.")
     itl_ms: float = Field(default=0.0, ge=0, description="Delay between consecutive tokens, ms.")

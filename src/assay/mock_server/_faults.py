@@ -24,6 +24,9 @@ class Fault(str, Enum):
     """Send about half the response, then drop the connection."""
     MALFORMED = "malformed"
     """HTTP 200 whose body (or one SSE ``data:`` line) is not valid JSON."""
+    ECHO_HEADERS = "400-echo"
+    """HTTP 400 whose error message quotes every request header, key included, as careless servers
+    do; a rule's ``fault`` only (never drawn at random), for tests that a client hides its keys."""
 
 
 FAULT_ORDER: tuple[Fault, ...] = (

@@ -25,6 +25,7 @@ Example:
 from __future__ import annotations
 
 import importlib.util
+import logging
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -32,9 +33,15 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 import orjson
+import regex  # re with a match timeout; installed with nltk, a core dependency
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
 
 from assay.mock_server._faults import Fault
+
+logger = logging.getLogger(__name__)
+
+#: Longest one rule's ``regex`` may search one question, seconds (see :func:`_bounded_search`).
+REGEX_TIMEOUT_S = 0.1
 
 TOKEN_PATTERN = re.compile(r"\S+\s*|\s+")
 """The mock tokenizer: one token is a run of non-space characters plus the spaces that follow it.
@@ -103,7 +110,8 @@ class Rule(BaseModel):
     multi-line question, but ``.`` does not cross a newline and ``^``/``$`` anchor the whole text.
     Put inline flags at the start of the pattern to change that: ``(?s)`` lets ``.`` match newlines
     (``(?s)Answer A:.*Answer B:`` spans a long judge prompt), ``(?m)`` anchors ``^``/``$`` per line,
-    ``(?i)`` ignores case.
+    ``(?i)`` ignores case. A search that runs past :data:`REGEX_TIMEOUT_S` (catastrophic
+    backtracking) counts as no match and logs a warning, so one bad pattern cannot stall the server.
 
     A rule with ``fault`` fails the requests it matches in that way, deterministically: every time,
     or only the first ``fail_times`` of them after which it answers with ``reply``. Such requests
@@ -168,8 +176,8 @@ class Rule(BaseModel):
     fault: Fault | None = Field(
         default=None,
         description=(
-            "Fail every matching request this way (429, 500, hang, truncate, malformed), with no random draw;"
-            " the integers 429 and 500 are accepted too."
+            "Fail every matching request this way (429, 500, hang, truncate, malformed, or 400-echo: a 400 quoting"
+            " the request headers), with no random draw; the integers 429 and 500 are accepted too."
         ),
     )
     fail_times: int | None = Field(
@@ -203,8 +211,8 @@ class Rule(BaseModel):
             raise ValueError("'fail_times' needs a 'fault' to fail with")
         if self.regex is not None:
             try:
-                re.compile(self.regex)
-            except re.error as exc:
+                regex.compile(self.regex)
+            except regex.error as exc:
                 raise ValueError(f"invalid regex {self.regex!r}: {exc}") from exc
         return self
 
@@ -268,10 +276,10 @@ class RuleSet:
         self.rules: tuple[Rule, ...] = tuple(rules)
         if any(r.read is not None for r in self.rules) and importlib.util.find_spec("PIL") is None:
             raise ValueError("rules with 'read' decode images with Pillow, which is not installed: pip install pillow")
-        self._matchers: tuple[tuple[str | None, re.Pattern[str] | None, str | None, bool, int | None], ...] = tuple(
+        self._matchers: tuple[tuple[str | None, Any, str | None, bool, int | None], ...] = tuple(
             (
                 r.contains,
-                re.compile(r.regex) if r.regex is not None else None,
+                regex.compile(r.regex) if r.regex is not None else None,
                 r.system_contains,
                 r.read is not None,
                 r.image,
@@ -293,7 +301,7 @@ class RuleSet:
                 continue
             if needle is not None and needle not in question:
                 continue
-            if pattern is not None and not pattern.search(question):
+            if pattern is not None and not _bounded_search(pattern, question, index):
                 continue
             if reads and (images is None or not images.readable(image)):
                 continue
@@ -304,6 +312,26 @@ class RuleSet:
         """Return the first rule matching ``question``, ``system`` and ``images``, or ``None`` when none does."""
         index = self.match_index(question, system, images)
         return None if index is None else self.rules[index]
+
+
+def _bounded_search(pattern: Any, question: str, index: int) -> bool:
+    """Whether ``pattern`` matches ``question`` within :data:`REGEX_TIMEOUT_S`; a pattern that takes
+    longer (catastrophic backtracking such as ``(a+)+$``) counts as no match, with a warning.
+
+    Matching runs on the server's event loop, so an unbounded pattern would stall every request,
+    ``/health`` included; the ``regex`` package (Python's ``re`` with a ``timeout``) stops it.
+    """
+    try:
+        return pattern.search(question, timeout=REGEX_TIMEOUT_S) is not None
+    except TimeoutError:
+        logger.warning(
+            "rule %d: regex %r gave up after %g s on a %d-character question; counted as no match",
+            index,
+            pattern.pattern,
+            REGEX_TIMEOUT_S,
+            len(question),
+        )
+        return False
 
 
 def parse_rules(data: Any) -> list[Rule]:

@@ -7,7 +7,7 @@ from typing import Any
 
 from assay.mock_server._protocol import CHAT_PATH, COMPLETIONS_PATH, GenerationRequest
 
-OUTCOMES = ("ok", "429", "500", "hang", "truncate", "malformed", "401", "400", "404")
+OUTCOMES = ("ok", "429", "500", "hang", "truncate", "malformed", "400-echo", "401", "400", "404")
 """Keys of ``by_outcome`` in :meth:`Stats.snapshot`; every counted request lands in exactly one."""
 
 

@@ -11,6 +11,7 @@ functions sets ``supports_tools = True`` and accepts ``tools`` / ``tool_choice``
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar, runtime_checkable
@@ -49,6 +50,21 @@ class ModelAPI(Protocol):
     async def aclose(self) -> None:
         """Release connections and processes."""
         ...
+
+
+async def check_model(model: Any, config: GenerateConfig | None) -> None:
+    """``model.check``, given the run's generation config when its ``check`` takes one.
+
+    Why: the openai_api backend's start-up check must send the headers the real requests send
+    (``extra_headers`` keys included), which come from the generation config; a backend or plugin
+    written with ``check(self)`` is called as before.
+    """
+    check = model.check
+    try:
+        takes_config = len(inspect.signature(check).parameters) >= 1
+    except (TypeError, ValueError):  # a callable without a readable signature
+        takes_config = False
+    await (check(config) if takes_config else check())
 
 
 @runtime_checkable

@@ -13,6 +13,10 @@ backoff and full jitter, honouring ``Retry-After`` (:mod:`~assay.models.openai_r
 retry can fix either comes back as ``ModelOutput.error`` (a 400 for one bad prompt) or raises
 :class:`~assay.errors.UserError` (a rejected API key), so the run stops before wasting work.
 ``embed`` and ``embed_batch`` ask ``/embeddings`` and ``rerank`` asks ``/rerank``, by the same rules.
+Answers it cannot trust are bounded: a redirect to another origin is an error, not followed (it
+would carry the prompt and the key headers there), an answer past ``max_response_bytes`` or silent
+past ``read_timeout`` fails, and every key is scrubbed from the server text kept (docs/compat.md,
+"Secrets, redirects and limits").
 
 Example:
     >>> import asyncio
@@ -31,6 +35,7 @@ Example:
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
 import os
 import time
@@ -45,6 +50,7 @@ from yarl import URL
 from assay.errors import UserError
 from assay.models._api import register_model_api
 from assay.models._session import LoopBoundSession
+from assay.models._session_redirects import RedirectRefused, send
 from assay.models.image_encoding import IMAGE_MODEL_ARGS, ImageOptions
 from assay.models.openai_check import ServerCheck
 from assay.models.openai_request import (
@@ -59,6 +65,7 @@ from assay.models.openai_request import (
     tools_json,
 )
 from assay.models.openai_response import (
+    RETRY_AFTER_CAP_S,
     EmbeddingBatchReader,
     RejectedError,
     Result,
@@ -71,12 +78,15 @@ from assay.models.openai_response import (
     generation_from_body,
     is_retryable_status,
     name_rejected_dimensions,
+    read_capped,
+    read_error_body,
     read_stream,
     read_stream_choices,
     retry_after_s,
     wait_s,
 )
 from assay.models.rerank import rerank_body, rerank_output
+from assay.secrets import is_secret_header, scrub
 from assay.types import ChatMessage, GenerateConfig, ModelOutput, ToolChoice, ToolInfo
 
 logger = logging.getLogger(__name__)
@@ -94,9 +104,12 @@ class OpenAIAPI(ServerCheck):
         api_url: Base URL such as ``http://127.0.0.1:8000/v1``. A full ``.../v1/chat/completions`` or
             ``.../v1/completions`` URL is accepted too (EvalScope's style); the endpoint is cut off
             and, for ``/completions``, becomes the default ``api``. Falls back to
-            ``$OPENAI_BASE_URL``.
+            ``$OPENAI_BASE_URL``. Credentials in it (``http://user:password@host/v1``, or a lone
+            ``http://token@host/v1``) are sent as HTTP Basic auth, as curl and browsers do, and
+            removed from the URL everywhere else.
         api_key: Bearer token; falls back to ``$OPENAI_API_KEY``, then ``"EMPTY"`` (what local
-            servers expect). Never shown in reprs, logs or error messages.
+            servers expect). Never shown in reprs, logs or error messages. Not together with
+            credentials in ``api_url`` (both would be the ``Authorization`` header).
         api: ``"chat"`` (Chat Completions, the default) or ``"completions"``. A raw string prompt
             always goes to Completions; chat messages sent to Completions are joined by blank lines,
             without a chat template.
@@ -109,6 +122,12 @@ class OpenAIAPI(ServerCheck):
 
     The client binds one connection pool to the running event loop and opens a new one when the
     loop changes, so a notebook can run several ``asyncio.run`` evaluations with one model object.
+
+    Keys given in ``generation_config.extra_headers`` (``Authorization``, ``X-Api-Key``, ``Cookie``
+    ...) replace the ``Bearer EMPTY`` default when no key was given otherwise, and like the API key
+    they are removed from every server message kept. Redirects are followed only within the
+    server's origin (:mod:`assay.models._session_redirects`); answers are read up to
+    ``generation_config.max_response_bytes`` and wait at most ``read_timeout`` for data.
     """
 
     #: ``generate`` takes ``tools`` and ``tool_choice`` (see :class:`~assay.models.ToolCallingModel`).
@@ -138,18 +157,31 @@ class OpenAIAPI(ServerCheck):
         if not raw_url:
             raise UserError("openai_api needs a server URL; pass --api-url (e.g. http://127.0.0.1:8000/v1)")
         base, url_api = split_endpoint(raw_url)
+        url_auth = _url_credentials(base)
+        if url_auth is not None and api_key not in (None, "", "EMPTY"):
+            raise UserError(
+                "--api-url carries credentials (the part before '@') and an API key is given too; "
+                "give the credentials one way only"
+            )
+        base = base.with_user(None)  # the credentials travel as a header, never in a URL or a message
         if api not in (None, "chat", "completions"):
             raise UserError(f"model_args api must be 'chat' or 'completions', got {api!r}")
         self.model_name = model
         self.api: ApiKind = api or url_api or "chat"
         #: Base URL with any user:password removed, safe to print.
-        self.base_url = str(base.with_user(None))
+        self.base_url = str(base)
         self._chat_url = base / "chat" / "completions"
         self._completions_url = base / "completions"
         self._models_url = base / "models"
         self._embeddings_url = base / "embeddings"
         self._rerank_url = base / "rerank"
-        self._api_key = api_key or os.environ.get("OPENAI_API_KEY") or "EMPTY"
+        key = api_key or os.environ.get("OPENAI_API_KEY")
+        #: The ``Authorization`` header sent unless ``extra_headers`` carry the credentials instead.
+        self._authorization = _basic_authorization(*url_auth) if url_auth is not None else f"Bearer {key or 'EMPTY'}"
+        #: Whether a credential was given other than through ``extra_headers``.
+        self._has_credential = url_auth is not None or (bool(key) and key != "EMPTY")
+        url_secrets = url_auth or ()
+        self._secrets = (key or "", *url_secrets, self._authorization, self._authorization.partition(" ")[2])
         self._max_connections = int(max_connections)
         self._verify_ssl = as_bool(verify_ssl)
         # Reading proxy settings costs time on every request, so only pay for it when one is set.
@@ -301,7 +333,7 @@ class OpenAIAPI(ServerCheck):
         plan: RequestPlan,
         read: Callable[[bytes, int, int], Result],
         stream: bool = False,
-        read_sse: Callable[[aiohttp.ClientResponse, int], Awaitable[Result]] | None = None,
+        read_sse: Callable[[aiohttp.ClientResponse, int, int | None], Awaitable[Result]] | None = None,
     ) -> Result:
         """POST ``data`` until an attempt succeeds, fails for good, or the retries run out.
 
@@ -315,13 +347,14 @@ class OpenAIAPI(ServerCheck):
             try:
                 result = await self._attempt(url, data, plan, read, stream, read_sse)
             except RetryableError as exc:
+                message = self._scrub(str(exc), plan.secrets)
                 if attempts > config.retries:
-                    return failed_result(read, f"{exc} (gave up after {attempts} attempts)", attempts)
+                    return failed_result(read, f"{message} (gave up after {attempts} attempts)", attempts)
                 pause_s = wait_s(exc.retry_after_s, attempts, config.retry_interval)
-                logger.debug("openai_api attempt %d failed (%s); retrying in %.2f s", attempts, exc, pause_s)
+                logger.debug("openai_api attempt %d failed (%s); retrying in %.2f s", attempts, message, pause_s)
                 await asyncio.sleep(pause_s)
             except RejectedError as exc:
-                return failed_result(read, str(exc), attempts)
+                return failed_result(read, self._scrub(str(exc), plan.secrets), attempts)
             else:
                 for output in result if isinstance(result, list) else (result,):
                     output.attempts = attempts
@@ -334,32 +367,44 @@ class OpenAIAPI(ServerCheck):
         plan: RequestPlan,
         read: Callable[[bytes, int, int], Result],
         stream: bool,
-        read_sse: Callable[[aiohttp.ClientResponse, int], Awaitable[Result]] | None,
+        read_sse: Callable[[aiohttp.ClientResponse, int, int | None], Awaitable[Result]] | None,
     ) -> Result:
         session = self._sessions.current() or await self._sessions.get()
         start_ns = time.perf_counter_ns()
         try:
-            async with session.post(url, data=data, headers=plan.headers, timeout=plan.timeout) as resp:
+            async with await send(session, "POST", url, data=data, headers=plan.headers, timeout=plan.timeout) as resp:
                 if not 200 <= resp.status < 300:
-                    await self._raise_for_status(resp)
+                    await self._raise_for_status(resp, plan.secrets)
                 # A server may answer a stream request in one JSON piece; that is read as a body.
                 if stream and read_sse is not None and resp.content_type != "application/json":
-                    return await read_sse(resp, start_ns)
-                raw = await resp.read()
+                    return await read_sse(resp, start_ns, plan.max_response_bytes)
+                raw = await read_capped(resp, plan.max_response_bytes)
                 return read(raw, start_ns, time.perf_counter_ns())
+        except RedirectRefused as exc:
+            raise RejectedError(str(exc)) from None
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
-            raise RetryableError(describe_transport_error(exc, plan.timeout.total)) from None
+            raise RetryableError(describe_transport_error(exc, plan.timeout)) from None
 
-    async def _raise_for_status(self, resp: aiohttp.ClientResponse) -> None:
+    async def _raise_for_status(self, resp: aiohttp.ClientResponse, secrets: Sequence[str]) -> None:
         status = resp.status
         try:
-            message = self._scrub(error_text(await resp.read()))
+            message = self._scrub(error_text(await read_error_body(resp)), secrets)
         except (aiohttp.ClientError, asyncio.TimeoutError):
             message = resp.reason or ""
         if status in (401, 403):
             raise self._key_error(status, message)
         if is_retryable_status(status):
+            asked = retry_after_s(resp.headers, cap_s=None)
+            if asked is not None and asked > RETRY_AFTER_CAP_S:
+                logger.warning(
+                    "the server asked to wait %.0f s before retrying (HTTP %d Retry-After); waiting %.0f s at most",
+                    asked,
+                    status,
+                    RETRY_AFTER_CAP_S,
+                )
             raise RetryableError(f"HTTP {status}: {message}", retry_after_s(resp.headers))
+        if 300 <= status < 400:  # a redirect without a Location: nothing to follow
+            raise RejectedError(f"HTTP {status} redirect without a Location header: {message}")
         raise RejectedError(f"HTTP {status}: {message}")
 
     def _key_error(self, status: int, message: str) -> UserError:
@@ -368,17 +413,30 @@ class OpenAIAPI(ServerCheck):
             "pass --api-key or set OPENAI_API_KEY"
         )
 
-    def _scrub(self, text: str) -> str:
-        """Remove the API key from server text: some servers echo the bad key back in full."""
-        key = self._api_key
-        return text.replace(key, "***") if len(key) >= 4 and key != "EMPTY" else text
+    def _scrub(self, text: str, secrets: Sequence[str] = ()) -> str:
+        """Remove every credential from server text: some servers echo the bad key back in full."""
+        return scrub(text, (*self._secrets, *secrets))
+
+    def _headers_for(self, extra_headers: dict[str, str] | None) -> dict[str, str]:
+        """What a request sends besides the session's JSON type: ``Authorization`` and ``extra_headers``.
+
+        Without a key from ``--api-key``, ``$OPENAI_API_KEY`` or the URL, a key header in
+        ``extra_headers`` (``X-Api-Key``, ``Cookie`` ...) is the credential: no ``Bearer EMPTY``
+        beside it. An ``Authorization`` in ``extra_headers`` always wins (in any letter case).
+        """
+        extra = dict(extra_headers or {})
+        overridden = any(name.lower() == "authorization" for name in extra)
+        keyed = any(is_secret_header(name) for name in extra)
+        if overridden or (keyed and not self._has_credential):
+            return extra
+        return {"Authorization": self._authorization, **extra}
 
     def _plan_for(self, config: GenerateConfig) -> RequestPlan:
         # The engine passes the same config object for every sample, so one cached entry suffices.
         cached = self._plan_cache
         if cached is not None and cached[0] is config:
             return cached[1]
-        plan = RequestPlan.from_config(self.model_name, config)
+        plan = RequestPlan.from_config(self.model_name, config, self._headers_for(config.extra_headers))
         self._plan_cache = (config, plan)
         return plan
 
@@ -388,7 +446,19 @@ class OpenAIAPI(ServerCheck):
         )
         return aiohttp.ClientSession(
             connector=connector,
-            headers={"Authorization": f"Bearer {self._api_key}", "Content-Type": "application/json"},
+            headers={"Content-Type": "application/json"},
             timeout=aiohttp.ClientTimeout(total=None),
             trust_env=self._trust_env,
         )
+
+
+def _url_credentials(url: URL) -> tuple[str, str] | None:
+    """The user-info of ``url`` as (user, password), decoded; a lone token is the user, with no password."""
+    if url.user is None and url.password is None:
+        return None
+    return url.user or "", url.password or ""
+
+
+def _basic_authorization(user: str, password: str) -> str:
+    """An HTTP Basic ``Authorization`` value (RFC 7617, UTF-8), as curl sends for URL credentials."""
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode("ascii")

@@ -26,6 +26,7 @@ from yarl import URL
 
 from assay.errors import UserError
 from assay.models.image_encoding import ImageOptions, image_url
+from assay.secrets import secret_header_values
 from assay.types import ChatMessage, GenerateConfig, ImagePart, TextPart, ToolChoice, ToolInfo
 
 #: GenerateConfig fields sent under their own name when set (``top_k`` included: vLLM and SGLang
@@ -55,10 +56,20 @@ class RequestPlan:
     headers: dict[str, str] | None
     timeout: aiohttp.ClientTimeout
     stream: bool
+    #: Largest answer read (a body, or the sum of a stream's chunks), bytes; None = no limit.
+    max_response_bytes: int | None = None
+    #: The credentials in ``headers`` (``extra_headers``), removed from any server text we keep.
+    secrets: tuple[str, ...] = ()
 
     @classmethod
-    def from_config(cls, model: str, config: GenerateConfig) -> RequestPlan:
-        """Sampling fields, the user's extra keys, streaming options, then ``extra_body`` over all."""
+    def from_config(cls, model: str, config: GenerateConfig, headers: dict[str, str] | None = None) -> RequestPlan:
+        """Sampling fields, the user's extra keys, streaming options, then ``extra_body`` over all.
+
+        ``headers`` are the request's headers (the backend's auth merged with ``extra_headers``);
+        None sends ``config.extra_headers`` alone.
+        """
+        if headers is None:
+            headers = dict(config.extra_headers) if config.extra_headers else None
         body: dict[str, Any] = {"model": model}
         for name in SAMPLING_FIELDS:
             value = getattr(config, name)
@@ -72,9 +83,13 @@ class RequestPlan:
         body.update(config.extra_body or {})
         return cls(
             body=body,
-            headers=dict(config.extra_headers) if config.extra_headers else None,
-            timeout=aiohttp.ClientTimeout(total=config.timeout),
+            headers=headers or None,
+            # sock_read bounds each wait for bytes (a silent server, a stalled stream) without
+            # cutting off a long generation that keeps streaming; total stays the user's choice.
+            timeout=aiohttp.ClientTimeout(total=config.timeout, sock_read=config.read_timeout),
             stream=config.stream,
+            max_response_bytes=config.max_response_bytes,
+            secrets=tuple(secret_header_values(headers)),
         )
 
 

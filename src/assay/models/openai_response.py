@@ -46,6 +46,8 @@ BACKOFF_CAP_S = 30.0
 RETRY_AFTER_CAP_S = 60.0
 #: Longest server error message quoted in an error, characters.
 _MAX_MESSAGE_CHARS = 500
+#: Most bytes of an error body read for its message (only its first few hundred characters are quoted).
+_MAX_ERROR_BODY_BYTES = 64 * 1024
 
 
 class RetryableError(Exception):
@@ -263,9 +265,11 @@ def error_text(raw: bytes) -> str:
     return error_body_text(raw, _MAX_MESSAGE_CHARS)
 
 
-def describe_transport_error(exc: BaseException, timeout_s: float | None) -> str:
+def describe_transport_error(exc: BaseException, timeout: aiohttp.ClientTimeout) -> str:
+    if isinstance(exc, aiohttp.ServerTimeoutError) and timeout.sock_read:
+        return f"no data from the server for {timeout.sock_read:g} s (generation_config read_timeout)"
     if isinstance(exc, asyncio.TimeoutError):
-        return f"timed out after {timeout_s:g} s" if timeout_s else "timed out"
+        return f"timed out after {timeout.total:g} s" if timeout.total else "timed out"
     if isinstance(exc, aiohttp.ClientPayloadError):
         return f"truncated response body ({exc})"
     return f"connection error: {type(exc).__name__}: {exc}"
@@ -283,8 +287,9 @@ def connect_failure(exc: aiohttp.ClientConnectorError) -> str:
     return os.strerror(error.errno)
 
 
-def retry_after_s(headers: Mapping[str, str]) -> float | None:
-    """Seconds the server asked us to wait: ``retry-after-ms``, or ``Retry-After`` in seconds or as a date."""
+def retry_after_s(headers: Mapping[str, str], cap_s: float | None = RETRY_AFTER_CAP_S) -> float | None:
+    """Seconds the server asked us to wait: ``retry-after-ms``, or ``Retry-After`` in seconds or as a
+    date; at most ``cap_s`` (None: as asked), so a server asking for a day cannot stall a run."""
     seconds: float | None = None
     if value := headers.get("retry-after-ms"):
         with contextlib.suppress(ValueError):
@@ -300,7 +305,9 @@ def retry_after_s(headers: Mapping[str, str]) -> float | None:
             if when.tzinfo is None:
                 when = when.replace(tzinfo=timezone.utc)
             seconds = when.timestamp() - time.time()  # an HTTP date needs the wall clock
-    return None if seconds is None else min(max(seconds, 0.0), RETRY_AFTER_CAP_S)
+    if seconds is None:
+        return None
+    return max(seconds, 0.0) if cap_s is None else min(max(seconds, 0.0), cap_s)
 
 
 def wait_s(retry_after_s: float | None, attempt: int, base_s: float) -> float:
@@ -335,20 +342,66 @@ def failed_result(read: Callable[[bytes, int, int], Result], error: str, attempt
     return cast(Result, [output] if read is choices_from_body else output)
 
 
-async def _read_reply(resp: aiohttp.ClientResponse) -> OpenAIReply:
-    reader = OpenAIStreamReader()
+def too_large(max_bytes: int) -> RejectedError:
+    """The error of an answer past ``max_bytes``: final, since another attempt would send as much."""
+    return RejectedError(
+        f"response larger than {max_bytes} bytes (generation_config max_response_bytes); not read further"
+    )
+
+
+async def read_capped(resp: aiohttp.ClientResponse, max_bytes: int | None) -> bytes:
+    """The whole body of ``resp``, refused past ``max_bytes`` (None: no limit) before it fills memory.
+
+    Raises:
+        RejectedError: the body is larger than ``max_bytes`` (said by Content-Length, or counted).
+    """
+    if max_bytes is None:
+        return await resp.read()
+    length = resp.content_length
+    if length is not None and length > max_bytes:
+        raise too_large(max_bytes)
+    if length is not None and "Content-Encoding" not in resp.headers:
+        return await resp.read()  # aiohttp reads exactly Content-Length bytes: the fast path
+    chunks: list[bytes] = []
+    size = 0
     async for chunk in resp.content.iter_any():
+        size += len(chunk)
+        if size > max_bytes:
+            raise too_large(max_bytes)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def read_error_body(resp: aiohttp.ClientResponse) -> bytes:
+    """The start of an error body, enough for its message; a huge or endless one is cut off."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in resp.content.iter_any():
+        chunks.append(chunk)
+        size += len(chunk)
+        if size >= _MAX_ERROR_BODY_BYTES:
+            break
+    return b"".join(chunks)[:_MAX_ERROR_BODY_BYTES]
+
+
+async def _read_reply(resp: aiohttp.ClientResponse, max_bytes: int | None) -> OpenAIReply:
+    reader = OpenAIStreamReader()
+    size = 0
+    async for chunk in resp.content.iter_any():
+        size += len(chunk)
+        if max_bytes is not None and size > max_bytes:  # an endless stream must not grow forever
+            raise too_large(max_bytes)
         reader.feed(chunk, time.perf_counter_ns())
         if reader.failure is not None:  # an error event: no need to wait for the rest
             break
     return reader.finish()
 
 
-async def read_stream(resp: aiohttp.ClientResponse, start_ns: int) -> ModelOutput:
-    reply = await _read_reply(resp)
+async def read_stream(resp: aiohttp.ClientResponse, start_ns: int, max_bytes: int | None) -> ModelOutput:
+    reply = await _read_reply(resp, max_bytes)
     return generation_output(reply, start_ns, time.perf_counter_ns(), streamed=True)
 
 
-async def read_stream_choices(resp: aiohttp.ClientResponse, start_ns: int) -> list[ModelOutput]:
-    reply = await _read_reply(resp)
+async def read_stream_choices(resp: aiohttp.ClientResponse, start_ns: int, max_bytes: int | None) -> list[ModelOutput]:
+    reply = await _read_reply(resp, max_bytes)
     return generation_outputs(reply, start_ns, time.perf_counter_ns(), streamed=True)

@@ -37,7 +37,7 @@ class RequestRecord:
     worker: int
     #: Open loop: when the schedule said to send (coordinated-omission-free latency starts here).
     intended_ns: int | None
-    #: When the request was handed to the socket.
+    #: When the request was handed to the socket (a retried request: when the retry was).
     start_ns: int
     #: When the response ended (last byte read, or the failure).
     end_ns: int
@@ -59,6 +59,10 @@ class RequestRecord:
     request_bytes: int = 0
     #: Images in the request (``image_url`` parts); 0 for a text prompt.
     images: int = 0
+    #: Times the request was sent again because its body could not be written to the connection
+    #: (one the server had closed) before any response byte arrived: 0 or 1. The times above are the
+    #: retry's; the failed try took no server work and is not measured.
+    body_write_retries: int = 0
 
 
 @dataclass(slots=True)

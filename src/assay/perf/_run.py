@@ -89,7 +89,9 @@ def check_connection(args: PerfArguments) -> ConnectionProbe:
 
     Unlike EvalScope, which retries every 10 s for up to ``--total-timeout`` (6 hours by default),
     a refused connection or an error status stops at once: that is almost always a wrong URL, port,
-    model name or key, and the user should hear so immediately.
+    model name or key, and the user should hear so immediately. The test request has a session (so a
+    connection) of its own, closed before the run opens its own: no connection it used is left for a
+    measured request to find closed by the server. A redirect fails the test, naming its target.
     """
     from assay.perf.prompts import uses_chat_messages
 

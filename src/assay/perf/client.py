@@ -20,7 +20,16 @@ not the connection pool, decides how many requests are in flight.
 
 Failures are classified, never raised: timeouts are ``TIMEOUT``; a refused / reset connection
 before any response is ``CONNECT_ERROR``; a non-2xx status is ``HTTP_ERROR`` (status and the start
-of the body kept); a connection lost after the status line is ``BROKEN_STREAM``.
+of the body kept); a connection lost after the status line is ``BROKEN_STREAM``. Redirects are never
+followed: a 3xx is an ``HTTP_ERROR`` naming its ``Location`` (following one would send the prompt and
+any key headers to wherever the server points, another host or port included).
+
+One failure is retried, once: a request whose body could not be written to a connection the server
+had already closed (an idle keep-alive connection, closed as the request was being sent), when no
+byte of a response had arrived. The server cannot have started that request, so sending it again on
+a new connection measures the server, not the client's luck with a stale socket; the record counts
+it in ``body_write_retries`` and its ``start_ns`` is the retry's send time. A request whose body
+was written is never retried, even if no answer came (the server may have been working on it).
 
 Example:
     >>> async def once(endpoint: Endpoint, body: bytes) -> RequestRecord:  # doctest: +SKIP
@@ -41,9 +50,11 @@ from urllib.parse import urlsplit
 
 import aiohttp
 from aiohttp.client_proto import ResponseHandler
+from aiohttp.payload import BytesPayload
 from yarl import URL
 
 from assay.perf._records import Outcome, RequestRecord
+from assay.secrets import mask_url
 
 #: Bytes of an error response kept in ``RequestRecord.error``.
 ERROR_EXCERPT_BYTES = 300
@@ -125,13 +136,15 @@ class _StampingHandler(ResponseHandler):
         super().__init__(loop)
         #: (arrival ns, the response stream fed, its total payload bytes after this read).
         self.arrivals: list[tuple[int, object, int]] = []
+        #: When the latest socket read arrived (0: none yet): did a failed request see any answer?
+        self.last_read_ns = 0
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
         self.transport = _StampingTransport(transport)  # type: ignore[assignment]
 
     def data_received(self, data: bytes) -> None:
-        now = time.perf_counter_ns()
+        now = self.last_read_ns = time.perf_counter_ns()
         super().data_received(data)
         payload = self._payload
         if payload is None:
@@ -168,9 +181,43 @@ class _StampingHandler(ResponseHandler):
             start = end
 
 
-def open_session(endpoint: Endpoint) -> aiohttp.ClientSession:
-    """A session for one worker's event loop (call inside the running loop)."""
-    connector = aiohttp.TCPConnector(limit=0, ttl_dns_cache=300, keepalive_timeout=60)
+class _TrackedBody(BytesPayload):
+    """A request body that notes the connection it was written to and whether it was written whole."""
+
+    def __init__(self, body: bytes) -> None:
+        super().__init__(body)  # the same payload aiohttp makes of plain bytes
+        self.handler: _StampingHandler | None = None
+        self.written = False
+
+    def _note(self, writer: Any) -> None:
+        protocol = getattr(writer, "protocol", None)
+        self.handler = protocol if isinstance(protocol, _StampingHandler) else None
+
+    async def write(self, writer: Any) -> None:
+        self._note(writer)
+        await super().write(writer)
+        self.written = True
+
+    async def write_with_length(self, writer: Any, content_length: int | None) -> None:
+        self._note(writer)
+        await super().write_with_length(writer, content_length)
+        self.written = True
+
+    def unanswered_since(self, sent_ns: int) -> bool:
+        """True when the body was not written whole and no response byte arrived after ``sent_ns``."""
+        handler = self.handler
+        return not self.written and (handler is None or handler.last_read_ns < sent_ns)
+
+
+def open_session(endpoint: Endpoint, *, fresh_connections: bool = False) -> aiohttp.ClientSession:
+    """A session for one worker's event loop (call inside the running loop).
+
+    ``fresh_connections``: every request opens its own connection and closes it after (the retry of
+    a request that a stale connection failed, see :class:`Sender`).
+    """
+    connector = aiohttp.TCPConnector(
+        limit=0, ttl_dns_cache=300, keepalive_timeout=None if fresh_connections else 60, force_close=fresh_connections
+    )
     if isinstance(getattr(connector, "_factory", None), functools.partial):  # aiohttp internals: optional
         connector._factory = functools.partial(_StampingHandler, loop=asyncio.get_running_loop())  # type: ignore[assignment]
     timeout = aiohttp.ClientTimeout(
@@ -187,8 +234,10 @@ async def preconnect(session: aiohttp.ClientSession, endpoint: Endpoint, connect
     Without this, the first wave of a run pays TCP connection setup (about 10 ms here for 64 at
     once, server accept included) inside its TTFT: a client artifact, not serving latency, which
     dominated p99 TTFT of a 2000-request run. Each connection carries one ``GET <base>/models``
-    (any status will do: the point is the socket), and its stamps are cleared so the first
-    measured request on it is stamped like every other one.
+    (any status will do: the point is the socket; a redirect is not followed), and its stamps are
+    cleared so the first measured request on it is stamped like every other one. Should the server
+    close such a connection before it is used, the request that meets it is retried (see
+    :class:`Sender`), so a preconnected connection never costs a measured request.
     """
     if connections <= 0:
         return 0
@@ -196,7 +245,7 @@ async def preconnect(session: aiohttp.ClientSession, endpoint: Endpoint, connect
 
     async def one() -> bool:
         try:
-            async with session.get(url) as response:
+            async with session.get(url, allow_redirects=False) as response:
                 connection = response.connection
                 protocol = connection.protocol if connection is not None else None
                 await response.read()
@@ -223,12 +272,17 @@ def _models_url(url: str) -> str:
 
 
 class Sender:
-    """Sends requests to one endpoint over one session; ``send`` fills a :class:`RequestRecord`."""
+    """Sends requests to one endpoint over one session; ``send`` fills a :class:`RequestRecord`.
 
-    __slots__ = ("_session", "_url")
+    A request whose body could not be written before any response byte arrived is sent once more,
+    on a connection of its own (see the module docstring).
+    """
+
+    __slots__ = ("_endpoint", "_session", "_url")
 
     def __init__(self, session: aiohttp.ClientSession, endpoint: Endpoint) -> None:
         self._session = session
+        self._endpoint = endpoint
         self._url = URL(endpoint.url, encoded=False)
 
     async def send(self, body: bytes, record: RequestRecord) -> None:
@@ -237,14 +291,28 @@ class Sender:
         Never raises for a failed request (the failure is classified in ``record``);
         ``asyncio.CancelledError`` marks the record ``CANCELLED`` and propagates.
         """
+        if await self._attempt(self._session, body, record):
+            return
+        # Nothing reached the server: send again on a new connection (a pooled one may be as stale),
+        # and time the request from this send, as if the failed one had never been.
+        record.body_write_retries += 1
+        record.status, record.outcome, record.error = None, Outcome.OK, None
+        record.chunk_ns.clear()
+        record.chunks.clear()
+        async with open_session(self._endpoint, fresh_connections=True) as fresh:
+            await self._attempt(fresh, body, record)
+
+    async def _attempt(self, session: aiohttp.ClientSession, body: bytes, record: RequestRecord) -> bool:
+        """One try; False when it failed with the body not written and no response byte received."""
         clock = time.perf_counter_ns
         chunk_ns = record.chunk_ns
         chunks = record.chunks
         handler: _StampingHandler | None = None
         content: aiohttp.StreamReader | None = None
-        record.start_ns = clock()
+        payload = _TrackedBody(body)
+        record.start_ns = sent_ns = clock()
         try:
-            async with self._session.post(self._url, data=body) as response:
+            async with session.post(self._url, data=payload, allow_redirects=False) as response:
                 record.status = status = response.status
                 connection = response.connection
                 protocol = connection.protocol if connection is not None else None
@@ -254,12 +322,11 @@ class Sender:
                 if status >= 300:
                     # A small error body is read whole so the connection is reused (429 storms).
                     small = response.content_length is not None and response.content_length <= 65536
-                    body = await response.read() if small else await response.content.read(ERROR_EXCERPT_BYTES)
-                    excerpt = body[:ERROR_EXCERPT_BYTES]
+                    answer = await response.read() if small else await response.content.read(ERROR_EXCERPT_BYTES)
                     record.end_ns = clock()
                     record.outcome = Outcome.HTTP_ERROR
-                    record.error = f"HTTP {status}: " + " ".join(excerpt.decode("utf-8", "replace").split())
-                    return
+                    record.error = _http_error(response, answer)
+                    return True
                 content = response.content
                 readany = content.readany
                 while True:
@@ -274,18 +341,31 @@ class Sender:
                 handler.restamp(record, content)
         except (asyncio.TimeoutError, TimeoutError) as exc:
             _fail(record, Outcome.TIMEOUT, _describe(exc) or "timed out")
-        except aiohttp.ClientConnectorError as exc:
+        except aiohttp.ClientConnectorError as exc:  # no connection at all: a retry would meet the same
             _fail(record, Outcome.CONNECT_ERROR, _describe(exc))
         except aiohttp.ClientError as exc:
             outcome = Outcome.CONNECT_ERROR if record.status is None else Outcome.BROKEN_STREAM
             _fail(record, outcome, _describe(exc))
             if handler is not None:
                 handler.restamp(record, content)
+            return record.status is not None or not payload.unanswered_since(sent_ns)
         except OSError as exc:
             _fail(record, Outcome.CONNECT_ERROR if record.status is None else Outcome.BROKEN_STREAM, _describe(exc))
+            return record.status is not None or not payload.unanswered_since(sent_ns)
         except asyncio.CancelledError:
             _fail(record, Outcome.CANCELLED, "cancelled")
             raise
+        return True
+
+
+def _http_error(response: aiohttp.ClientResponse, answer: bytes) -> str:
+    """``HTTP <status>: <start of the body>``; for a redirect, where it pointed (it is not followed)."""
+    status = response.status
+    if 300 <= status < 400:
+        location = mask_url(response.headers.get("Location") or "(no Location header)")
+        return f"HTTP {status}: redirect to {location} not followed (perf sends requests to --url only)"
+    excerpt = answer[:ERROR_EXCERPT_BYTES]
+    return f"HTTP {status}: " + " ".join(excerpt.decode("utf-8", "replace").split())
 
 
 def _fail(record: RequestRecord, outcome: Outcome, error: str) -> None:

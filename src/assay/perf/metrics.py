@@ -61,6 +61,10 @@ class ScoredItems(ParsedResponse):
     items: int = 0
 
 
+#: Requests sent a second time because their body could not be written to a connection the server
+#: had closed, before any answer (see :mod:`assay.perf.client`); failed or not, cancelled excluded.
+BODY_WRITE_RETRIES = "Requests resent after a stale connection"
+
 _FAILURE_KEYS: dict[Outcome, str] = {
     Outcome.HTTP_ERROR: K.FAILED_HTTP_ERROR,
     Outcome.TIMEOUT: K.FAILED_TIMEOUT,
@@ -376,6 +380,7 @@ def compute_run_metrics(
     assay: dict[str, Scalar] = {
         K.CANCELLED_REQUESTS: n_cancelled,
         **_failure_counts([(outcome, r.status) for r, _, outcome in counted if outcome is not Outcome.OK]),
+        BODY_WRITE_RETRIES: sum(r.body_write_retries for r in counted_records),
         K.SUCCESS_WITHOUT_OUTPUT: sum(1 for m in ok if m.stream and m.ttft_ns is None),
         K.AVG_ITL_PER_TOKEN_MS: round(itl.avg_per_token_ms(), 4),
         **_token_summary(ok),

@@ -14,7 +14,9 @@ Layout, chosen so a 100k-request run writes in about a second and stays small:
 * ``meta``: key/value JSON; ``args`` holds the run's arguments with every secret masked.
 
 Schema 2 added ``records.request_bytes`` and ``records.images`` (the body size and image count of
-each request); a schema 1 file gains the two columns, zero for its old rows, when opened.
+each request); schema 3 added ``records.body_write_retries`` (a request sent again because its body
+could not be written to a connection the server had closed). An older file gains the columns it
+lacks, zero for its old rows, when opened.
 
 Example:
     >>> import tempfile, pathlib
@@ -28,7 +30,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import sqlite3
 import sys
 from array import array
@@ -37,17 +38,14 @@ from contextlib import closing, contextmanager
 from itertools import accumulate, pairwise
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from pydantic import BaseModel
 
-from assay.config import mask_secrets
 from assay.perf._records import Outcome, RequestRecord
+from assay.secrets import mask_secrets
+from assay.secrets import mask_url as mask_url  # re-exported: perf's name for the shared URL rule
 
-SCHEMA_VERSION = 2
-#: Header names whose values are credentials, wherever the word appears (``X-Goog-Api-Key``,
-#: ``Cookie``); wider than the whole-word rule ``mask_secrets`` applies to ordinary keys.
-_SECRET_HEADER = re.compile(r"auth|key|token|secret|password|cookie|session|signature", re.IGNORECASE)
+SCHEMA_VERSION = 3
 _BIG_ENDIAN = sys.byteorder == "big"
 
 _SCHEMA = """
@@ -71,18 +69,20 @@ CREATE TABLE IF NOT EXISTS records (
     chunk_sizes BLOB NOT NULL,
     chunk_bytes BLOB NOT NULL,
     request_bytes INTEGER NOT NULL DEFAULT 0,
-    images INTEGER NOT NULL DEFAULT 0
+    images INTEGER NOT NULL DEFAULT 0,
+    body_write_retries INTEGER NOT NULL DEFAULT 0
 );
 """
 #: Columns added after schema 1, with their definitions, for files written before them.
 _ADDED_COLUMNS = {
     "request_bytes": "INTEGER NOT NULL DEFAULT 0",
     "images": "INTEGER NOT NULL DEFAULT 0",
+    "body_write_retries": "INTEGER NOT NULL DEFAULT 0",
 }
 _COLUMNS = (
     "request_id, worker, intended_ns, start_ns, end_ns, status, outcome, error, stream, prompt_digest,"
     " prompt_tokens_expected, wall_offset_ns, warmup, chunk_deltas_ns, chunk_sizes, chunk_bytes,"
-    " request_bytes, images"
+    " request_bytes, images, body_write_retries"
 )
 _COLUMN_COUNT = _COLUMNS.count(",") + 1
 
@@ -132,6 +132,7 @@ def _record_row(record: RequestRecord, digest: bytes) -> tuple[Any, ...]:
         b"".join(record.chunks),
         record.request_bytes,
         record.images,
+        record.body_write_retries,
     )
 
 
@@ -142,7 +143,7 @@ def _split_chunks(body: bytes, sizes: list[int]) -> list[bytes]:
 
 def _row_record(row: tuple[Any, ...], prompts: Mapping[bytes, str | list[int]]) -> RequestRecord:
     (rid, worker, intended, start, end, status, outcome, error, stream, digest) = row[:10]
-    (expected, wall_offset, warmup, deltas, sizes, body, request_bytes, images) = row[10:]
+    (expected, wall_offset, warmup, deltas, sizes, body, request_bytes, images, retries) = row[10:]
     return RequestRecord(
         request_id=rid,
         worker=worker,
@@ -161,34 +162,14 @@ def _row_record(row: tuple[Any, ...], prompts: Mapping[bytes, str | list[int]]) 
         warmup=bool(warmup),
         request_bytes=request_bytes,
         images=images,
+        body_write_retries=retries,
     )
-
-
-def mask_url(url: str) -> str:
-    """The URL with a password in it and secret-looking query values (``?key=...``) replaced by ``***``."""
-    parts = urlsplit(url)
-    netloc = parts.netloc
-    if parts.password:
-        netloc = f"{parts.username}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
-    query = urlencode(
-        [(k, "***" if _SECRET_HEADER.search(k) else v) for k, v in parse_qsl(parts.query, keep_blank_values=True)],
-        safe="*",
-    )
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
 def masked_args(args: BaseModel | Mapping[str, Any]) -> dict[str, Any]:
     """The run's arguments as JSON-able data: API key, secret headers and URL credentials masked."""
     raw = args.model_dump(mode="json") if isinstance(args, BaseModel) else dict(args)
-    masked: dict[str, Any] = mask_secrets(raw)
-    if isinstance(masked.get("url"), str):
-        masked["url"] = mask_url(masked["url"])
-    headers = masked.get("headers")
-    if isinstance(headers, dict):
-        masked["headers"] = {
-            name: "***" if _SECRET_HEADER.search(str(name)) and value not in (None, "") else value
-            for name, value in headers.items()
-        }
+    masked: dict[str, Any] = mask_secrets(raw)  # the rule of assay.secrets, which eval uses too
     return masked
 
 
