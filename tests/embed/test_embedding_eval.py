@@ -6,7 +6,6 @@ import json
 import math
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +18,9 @@ from assay import TaskConfig, run_task
 from assay.embed.cache import VectorCache
 from assay.embed.encoder import Encoder
 from assay.errors import UserError
-from assay.mock_server import ServerConfig, ServerHandle, prompt_key, run_server_in_thread
+from assay.mock_server import ServerHandle, prompt_key
 from assay.types import GenerateConfig, ModelOutput
+from tests.embed.conftest import embedding_requests
 
 DOCS = {
     "d1": ("Paris", "Paris is the capital of France."),
@@ -45,18 +45,6 @@ PAIRS = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every test caches under its own tmp folder: the user's cache is never touched."""
-    monkeypatch.setenv("ASSAY_CACHE_DIR", str(tmp_path / "cache"))
-
-
-@pytest.fixture(scope="module")
-def srv() -> Iterator[ServerHandle]:
-    with run_server_in_thread(ServerConfig()) as handle:
-        yield handle
-
-
 def write_beir(folder: Path) -> Path:
     (folder / "qrels").mkdir(parents=True)
     corpus = [{"_id": doc_id, "title": title, "text": text} for doc_id, (title, text) in DOCS.items()]
@@ -79,10 +67,6 @@ def retrieval_config(srv: ServerHandle, data: Path, out: Path, **model_args: Any
         work_dir=str(out),
         no_timestamp=True,
     )
-
-
-def embedding_requests(srv: ServerHandle) -> int:
-    return int(srv.stats()["by_endpoint"].get("/v1/embeddings", 0))
 
 
 def sdk_vectors(srv: ServerHandle, texts: list[str]) -> np.ndarray:

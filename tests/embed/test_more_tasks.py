@@ -10,7 +10,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,7 @@ from assay.embed.classification import classification_scores
 from assay.embed.clustering import clustering_scores
 from assay.embed.pair_classification import pair_classification_scores
 from assay.errors import UserError
-from assay.mock_server import ServerConfig, ServerHandle, run_server_in_thread
+from assay.mock_server import ServerHandle
 from tests.embed.test_embedding_eval import read_jsonl, sdk_vectors
 
 PAIRS = [
@@ -46,18 +45,6 @@ TEST = [
     ("Slice the onions thinly.", "food"), ("They won the league.", "sport"),
     ("The app crashed again.", "tech"),
 ]  # fmt: skip
-
-
-@pytest.fixture(autouse=True)
-def private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every test caches under its own tmp folder: the user's cache is never touched."""
-    monkeypatch.setenv("ASSAY_CACHE_DIR", str(tmp_path / "cache"))
-
-
-@pytest.fixture(scope="module")
-def srv() -> Iterator[ServerHandle]:
-    with run_server_in_thread(ServerConfig()) as handle:
-        yield handle
 
 
 def write_jsonl(path: Path, records: list[dict[str, Any]]) -> Path:

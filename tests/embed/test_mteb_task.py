@@ -13,7 +13,6 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,33 +20,13 @@ import pytest
 from assay import TaskConfig, run_task
 from assay.embed.tasks import get_task
 from assay.errors import UserError
-from assay.mock_server import ServerConfig, ServerHandle, run_server_in_thread
+from assay.mock_server import ServerHandle
+from tests.embed.conftest import embedding_requests
+from tests.embed.test_embedding_eval import PAIRS as EVAL_PAIRS
 
 pytest.importorskip("mteb", reason="needs the mteb extra (scripts/install_real_model_deps.sh installs it)")
 
-PAIRS = [
-    ("A man plays a guitar.", "Someone plays an instrument.", 4.2),
-    ("A cat sleeps.", "The stock market fell.", 0.2),
-    ("Two dogs run in a park.", "Dogs are running outside.", 4.6),
-    ("A woman cooks.", "A person prepares food.", 3.8),
-    ("It is raining.", "The sun is shining.", 1.0),
-]
-
-
-@pytest.fixture(autouse=True)
-def private_caches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("ASSAY_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-
-
-@pytest.fixture(scope="module")
-def srv() -> Iterator[ServerHandle]:
-    with run_server_in_thread(ServerConfig()) as handle:
-        yield handle
-
-
-def embedding_requests(srv: ServerHandle) -> int:
-    return int(srv.stats()["by_endpoint"].get("/v1/embeddings", 0))
+PAIRS = EVAL_PAIRS[:5]
 
 
 def write_sts_copy(folder: Path, pairs: list[tuple[str, str, float]]) -> Path:

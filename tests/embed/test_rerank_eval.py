@@ -9,7 +9,6 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,7 @@ import pytest
 from assay import TaskConfig, run_task
 from assay.embed.rerank_tasks import Reranker
 from assay.errors import UserError
-from assay.mock_server import ServerConfig, ServerHandle, run_server_in_thread
+from assay.mock_server import ServerHandle
 from assay.mock_server._rules import count_tokens
 from assay.types import GenerateConfig, ModelOutput
 
@@ -42,17 +41,6 @@ DEFAULT_CANDIDATES = {
 }
 #: A file's lists: q1 lacks the relevant d6; the unjudged q4's line is read but never asked.
 FILE_CANDIDATES = {"q1": ["d7", "d1", "d3"], "q2": ["d5", "d8", "d2", "d1"], "q3": ["d4", "d6"], "q4": ["d8"]}
-
-
-@pytest.fixture(autouse=True)
-def private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("ASSAY_CACHE_DIR", str(tmp_path / "cache"))
-
-
-@pytest.fixture(scope="module")
-def srv() -> Iterator[ServerHandle]:
-    with run_server_in_thread(ServerConfig()) as handle:
-        yield handle
 
 
 def write_beir(folder: Path) -> Path:

@@ -21,17 +21,16 @@ from typing import Any
 
 import pytest
 
+from tests.real.test_real_embeddings import DOCS as BASE_DOCS
+from tests.real.test_real_embeddings import PAIRS as BASE_PAIRS
+from tests.real.test_real_embeddings import QUERIES as BASE_QUERIES
+
 pytestmark = [pytest.mark.real_model]
 
 MODEL = "multilingual-e5-small-q4"
 
 PAIRS = [
-    ("A man is playing a guitar.", "A person plays a guitar.", 4.8),
-    ("A man is playing a guitar.", "A chef is cooking pasta.", 0.4),
-    ("The cat sleeps on the sofa.", "A cat is sleeping on a couch.", 4.6),
-    ("The cat sleeps on the sofa.", "Stock markets fell sharply today.", 0.1),
-    ("It is raining in London.", "London has rainy weather today.", 3.9),
-    ("It is raining in London.", "The train leaves at noon.", 0.8),
+    *BASE_PAIRS,
     ("Two children play football.", "Kids are playing soccer.", 4.2),
     ("Two children play football.", "A woman reads a newspaper.", 0.2),
     ("The bank raised interest rates.", "Interest rates went up at the bank.", 4.5),
@@ -40,24 +39,16 @@ PAIRS = [
     ("She bought a new car.", "He sold his old bicycle.", 1.6),
 ]
 DOCS = {
-    "paris": ("Paris", "Paris is the capital and largest city of France."),
-    "berlin": ("Berlin", "Berlin is the capital of Germany."),
+    **BASE_DOCS,
     "lyon": ("Lyon", "Lyon is a French city known for its cuisine."),
-    "banana": ("Banana", "Bananas are yellow when they are ripe."),
     "apple": ("", "Apples can be red, green or yellow."),
-    "python": ("", "Python is a programming language created by Guido van Rossum."),
     "java": ("Java", "Java is a programming language and also an Indonesian island."),
-    "everest": ("Mount Everest", "Mount Everest is the highest mountain above sea level."),
     "k2": ("K2", "K2 is the second-highest mountain on Earth."),
-    "nile": ("Nile", "The Nile is a major river in north-eastern Africa."),
     "amazon": ("Amazon", "The Amazon river carries more water than any other."),
     "tea": ("Tea", "Green tea is popular in Japan and China."),
 }
 QUERIES = {
-    "q1": "What is the capital of France?",
-    "q2": "Which fruit turns yellow when ripe?",
-    "q3": "Who created the Python language?",
-    "q4": "What is the tallest mountain on Earth?",
+    **BASE_QUERIES,
     "q5": "Which river is in Africa?",
     "q6": "a French city",
     "q7": "an unjudged query: never encoded",

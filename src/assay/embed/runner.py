@@ -95,12 +95,8 @@ async def run_embedding_eval(config: TaskConfig, work_dir: Path) -> dict[str, Re
     save_config(config, work_dir)  # data errors before any request, above
     cache = open_cache(config.model_args.get("embedding_cache"))
     try:
-        await check_model(model, config.generation_config)
         stats = EncodeStats()
-        encoders = Encoders(
-            query=_encoder(config, model, cache, stats, "query_prefix"),
-            passage=_encoder(config, model, cache, stats, "passage_prefix"),
-        )
+        encoders = await _checked_encoders(config, model, cache, stats)
         reports = {}
         for task in tasks:
             before = dataclasses.replace(stats, failures=list(stats.failures))
@@ -183,12 +179,8 @@ async def _first_stage(config: TaskConfig, task: CustomReranking, spec: Retrieve
         raise UserError("the openai_api backend cannot embed text")
     cache = open_cache(None)
     try:
-        await check_model(model, first.generation_config)
         stats = EncodeStats()
-        encoders = Encoders(
-            query=_encoder(first, model, cache, stats, "query_prefix"),
-            passage=_encoder(first, model, cache, stats, "passage_prefix"),
-        )
+        encoders = await _checked_encoders(first, model, cache, stats)
         task.use_first_stage(await dense_run(task.data, task.queries, encoders, spec.top_k))
         logger.info(
             "%s: first stage by %s: %d embedding requests, %d vectors from the cache",
@@ -219,6 +211,17 @@ def _embedding_backend(config: TaskConfig) -> str:
     elif backend != "openai_api":
         raise UserError(f"model_args backend must be sentence_transformers or openai_api, got {backend!r}")
     return str(backend)
+
+
+async def _checked_encoders(
+    config: TaskConfig, model: EmbeddingModel, cache: VectorCache | None, stats: EncodeStats
+) -> Encoders:
+    """Check the backend, then the query and passage encoders of one model (shared cache and counters)."""
+    await check_model(model, config.generation_config)
+    return Encoders(
+        query=_encoder(config, model, cache, stats, "query_prefix"),
+        passage=_encoder(config, model, cache, stats, "passage_prefix"),
+    )
 
 
 def _encoder(
