@@ -132,6 +132,11 @@ def _prompt_flags(g: argparse._ArgumentGroup) -> None:
 def _output_flags(g: argparse._ArgumentGroup) -> None:
     g.add_argument("--outputs-dir", help="root folder of results (default ./outputs)")
     g.add_argument("--no-timestamp", action="store_true", default=None, help="no timestamped sub-folder")
+    g.add_argument(
+        "--resume",
+        metavar="DIR",
+        help="continue a killed sweep in DIR (the 'outputs:' folder it printed): finished runs are kept",
+    )
     g.add_argument("--name", help="result folder and visualizer run name (default: the model name)")
     g.add_argument("--visualizer", choices=["wandb", "swanlab"], help="log summaries (offline without an API key)")
     g.add_argument("--wandb-api-key", help="[deprecated in EvalScope] prefer WANDB_API_KEY")

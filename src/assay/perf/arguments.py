@@ -139,6 +139,10 @@ class PerfArguments(BaseModel):
     # ---- outputs ------------------------------------------------------------------------------
     outputs_dir: str = Field("./outputs", description="Root folder of results.")
     no_timestamp: bool = Field(False, description="No timestamped sub-folder.")
+    resume: str | None = Field(
+        None,
+        description="Continue the sweep in this folder (an earlier run's 'outputs:' folder): finished runs are kept.",
+    )
     name: str | None = Field(None, description="Run name (result folder and visualizer run).")
     visualizer: str | None = Field(None, description="wandb or swanlab (optional, offline works).")
     wandb_api_key: str | None = Field(None, description="[deprecated in EvalScope] prefer WANDB_API_KEY.")

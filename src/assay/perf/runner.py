@@ -32,8 +32,10 @@ from typing import Any
 from rich.console import Console
 
 from assay.config import safe_filename
+from assay.errors import UserError
 from assay.perf._run import ConnectionProbe, PromptFeed, RunResult, adapt_to_dataset, check_connection, run_one
 from assay.perf.arguments import PerfArguments, RunSpec
+from assay.perf.resume import load_finished_run
 from assay.perf.sla import Selection, SlaTuner, average_results, parse_sla_params
 from assay.perf.visualizer import Visualizer, open_visualizer
 
@@ -80,7 +82,9 @@ def run_perf(args: PerfArguments, *, console: Console | None = None, show_progre
     console = console or Console()
     args = adapt_to_dataset(args)
     now = datetime.now()
-    root = output_root(args, now)
+    root = output_root(args, now) if not args.resume else Path(args.resume).expanduser()
+    if args.resume and not root.is_dir():
+        raise UserError(f"--resume folder not found: {root} (pass the 'outputs:' folder an earlier sweep printed)")
     if args.sla_auto_tune:
         parse_sla_params(args.sla_params)  # a bad --sla-params fails before anything runs
     token_counter = load_token_counter(args.tokenizer_path)
@@ -91,16 +95,24 @@ def run_perf(args: PerfArguments, *, console: Console | None = None, show_progre
     feed = PromptFeed(args.for_run(args.runs()[0]))
 
     def one(spec: RunSpec, run_dir: Path) -> RunResult:
-        result = run_one(
-            args,
-            spec,
-            run_dir,
-            probe=probe,
-            console=console,
-            show_progress=show_progress,
-            token_counter=token_counter,
-            feed=feed,
-        )
+        # A folder this sweep already wrote (two runs of one name) is not an earlier sweep's run.
+        earlier = args.resume and run_dir not in {r.run_dir for r in sweep.runs}
+        kept = load_finished_run(args, spec, run_dir, token_counter) if earlier else None
+        if kept is not None:
+            feed.take(spec.number + args.warmup_count(spec.number))  # later runs get the prompts they had
+            console.print(f"[bold]{spec.name}[/bold]  kept: finished by the earlier sweep  →  {run_dir}")
+            result = kept
+        else:
+            result = run_one(
+                args,
+                spec,
+                run_dir,
+                probe=probe,
+                console=console,
+                show_progress=show_progress,
+                token_counter=token_counter,
+                feed=feed,
+            )
         sweep.runs.append(result)
         if visualizer is not None:
             visualizer.log(result.metrics.full_summary())
