@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import subprocess
 import sys
@@ -122,12 +123,17 @@ def test_user_prompt_template_is_used_for_few_shot_too() -> None:
     )
 
 
-def test_data_location_local_dir_hub_and_pins(tmp_path: Path) -> None:
+def test_data_location_local_dir_hub_and_pins(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     (tmp_path / "gsm8k").mkdir()
     local = build_adapter("gsm8k", dataset_dir=tmp_path).meta
     assert (local.local_path, local.dataset_revision) == (str(tmp_path / "gsm8k"), None)
-    hub = build_adapter("arc", dataset_dir=tmp_path).meta  # no <dir>/arc: falls back to the hub
+    with caplog.at_level(logging.WARNING, logger="assay"):
+        hub = build_adapter("arc", dataset_dir=tmp_path).meta  # no <dir>/arc: falls back to the hub, saying so
+        build_adapter("arc", dataset_dir=tmp_path)  # said once, not at every build
     assert hub.local_path is None and hub.dataset_revision is not None
+    said = [r.message for r in caplog.records if "under --dataset-dir" in r.message]
+    assert said == [f"arc: no {tmp_path / 'arc'} under --dataset-dir; reading it from the huggingface hub "
+                    "(--dataset-hub local requires local copies)"]  # fmt: skip
     modelscope = build_adapter("gsm8k", dataset_hub="modelscope").meta
     assert (modelscope.dataset_id, modelscope.dataset_revision) == ("AI-ModelScope/gsm8k", None)
     pinned = build_adapter("gsm8k", {"dataset_id": "me/gsm8k", "dataset_revision": "v1"}).meta

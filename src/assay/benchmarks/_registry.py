@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from os import PathLike
@@ -25,6 +26,8 @@ from assay.benchmarks._meta import BenchmarkMeta
 from assay.datasets import check_hub
 from assay.errors import UserError, did_you_mean
 from assay.scoring.scorer import scorer_names
+
+logger = logging.getLogger("assay")
 
 
 @functools.cache
@@ -276,6 +279,10 @@ def _extra_params(meta: BenchmarkMeta, value: Any) -> dict[str, Any]:
     return merged
 
 
+#: (benchmark, dataset_dir) pairs whose fall-back to the hub was already said (checks and plans both ask).
+_SAID_HUB_FALLBACK: set[tuple[str, str]] = set()
+
+
 def _data_location(
     meta: BenchmarkMeta, updates: dict[str, Any], given: frozenset[str], dataset_dir: Path | None, hub: str
 ) -> dict[str, Any]:
@@ -290,6 +297,15 @@ def _data_location(
         found = next((folder for folder in folders if folder.exists()), None)
         if found is not None:
             location["local_path"] = str(found)
+        elif hub != "local" and (meta.name, str(dataset_dir)) not in _SAID_HUB_FALLBACK:
+            # Never a silent swap: the user named a local root, and this benchmark is not in it.
+            _SAID_HUB_FALLBACK.add((meta.name, str(dataset_dir)))
+            logger.warning(
+                "%s: no %s under --dataset-dir; reading it from the %s hub (--dataset-hub local requires local copies)",
+                meta.name,
+                folders[0],
+                hub,
+            )
     is_local = "local_path" in updates or "local_path" in location
     if hub == "local" and not is_local:
         raise UserError(
