@@ -73,3 +73,32 @@ def test_a_full_disk_stops_the_run_with_one_line_and_a_resume_after_freeing_spac
         asked = srv.stats()["prompt_counts"]
     assert sum(asked.get(key, 0) for key in done_before) == 0  # journaled answers are not asked again
     assert _scores(run_dir / "reports" / "mock-model" / "arc.json") == reference
+
+
+def test_a_read_only_output_folder_is_one_line_for_eval_and_perf(tmp_path: Path) -> None:
+    mount_point = tmp_path / "ro"
+    mount_point.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m,ro", "tmpfs", str(mount_point)], capture_output=True
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here (needs root): {mounted.stderr.decode().strip()}")
+    examples = Path(__file__).resolve().parents[2] / "examples" / "data" / "general_mcq"
+    try:
+        runs = {
+            "eval": [sys.executable, "-m", "assay", "eval", "--model", "mock", "--datasets", "general_mcq",
+                     "--dataset-args", json.dumps({"general_mcq": {"local_path": str(examples)}}),
+                     "--work-dir", str(mount_point / "run")],
+            "perf": [sys.executable, "-m", "assay", "perf", "--url", "http://127.0.0.1:9/v1/chat/completions",
+                     "--model", "m", "--number", "1", "--no-test-connection", "--outputs-dir", str(mount_point / "p")],
+        }  # fmt: skip
+        for name, argv in runs.items():
+            done = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+            assert done.returncode == 2, (name, done.stderr)
+            message = done.stderr.strip()
+            assert message.count("\n") == 0 and "Traceback" not in message, (name, message)
+            assert (
+                message.startswith(f"assay: error: cannot write {mount_point}") and "Read-only file system" in message
+            )
+    finally:
+        subprocess.run(["umount", "-l", str(mount_point)], check=False)

@@ -29,7 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; user mistakes print one line and return 2, never a traceback."""
-    from assay.errors import UserError
+    from assay.errors import UserError, storage_problem
 
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -47,6 +47,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("assay: interrupted; finished records are saved (resume with --use-cache <output dir>)\n")
         return 130
+    except OSError as exc:  # a full disk or a read-only folder is the user's to fix; any other is a bug
+        problem = storage_problem(exc)
+        if problem is None or getattr(args, "debug", False):
+            raise
+        sys.stderr.write(f"assay: error: {problem}\n")
+        return 2
 
 
 if __name__ == "__main__":

@@ -23,10 +23,7 @@ from typing import Any
 
 import orjson
 
-from assay.errors import UserError
-
-#: Errors of a write that freeing space or fixing the folder cures: the run stops with one line.
-_STORAGE_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG, errno.EACCES, errno.EPERM, errno.EIO}
+from assay.errors import STORAGE_ERRNOS, UserError
 
 
 class Journal:
@@ -90,7 +87,7 @@ class Journal:
                     raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
                 written += more
         except OSError as error:
-            if error.errno not in _STORAGE_ERRORS:
+            if error.errno not in STORAGE_ERRNOS:
                 raise
             self._cut_back(start)
             raise UserError(
