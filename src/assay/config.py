@@ -94,6 +94,16 @@ class TaskConfig(BaseModel):
         "thumbnail",
         description="Keep a copy of each image sent under <out>/images/ for the viewer: scaled down, as sent, or none.",
     )
+    executor: Literal["local", "ray"] = Field(
+        "local",
+        description="Who sends the requests: the driver's own loop, or Ray actors (docs/distributed.md).",
+    )
+    ray_address: str | None = Field(
+        None, description="With executor 'ray': the Ray cluster to join (default: start a local Ray)."
+    )
+    ray_actors: int | None = Field(
+        None, ge=1, description="With executor 'ray': actors holding a model client (default: Ray's CPU count)."
+    )
     analysis_report: bool = Field(False, description="Accepted for compatibility; unused.")
     collect_perf: bool = Field(True, description="Record per-request latency and tokens (always on).")
     enable_progress_tracker: bool = Field(False, description="Accepted for compatibility; unused.")

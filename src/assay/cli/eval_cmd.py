@@ -59,6 +59,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="copy of each image sent, kept under <out>/images/ for `assay app` (default thumbnail)",
     )
     r.add_argument("--eval-backend", help="only 'Native' (EvalScope compatibility)")
+    x = p.add_argument_group("many machines (docs/distributed.md)")
+    x.add_argument("--executor", choices=["local", "ray"], help="who sends the requests: local (default) or ray")
+    x.add_argument("--ray-address", help="with --executor ray: the Ray cluster to join (default: a local Ray)")
+    x.add_argument("--ray-actors", type=int, help="with --executor ray: actors (default: Ray's CPU count)")
     j = p.add_argument_group("LLM judge (docs/judges.md)")
     j.add_argument(
         "--judge",

@@ -10,7 +10,9 @@ the run asks one by one from then on. Each finished answer is journaled at
 once and handed to a scoring task, so slow scoring never holds a request slot; scoring waits only
 on the run's :class:`~assay.scoring.context.ScoringContext` (its worker pool and CPU threads), which
 the run opens once and closes once, also on errors and Ctrl-C. Items whose prediction and review are
-already in the cache cost nothing.
+already in the cache cost nothing. Who sends the requests is the run's executor
+(:mod:`assay.engine.executors`): these workers by default, or Ray actors; the driver alone journals
+and scores.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from typing import Any
 
 from assay.benchmarks import BenchmarkAdapter, build_adapter
 from assay.config import TaskConfig
+from assay.engine.executors import build_executor
 from assay.engine.images import ImageKeeper
 from assay.engine.plan import (
     DatasetPlan,
@@ -83,6 +86,7 @@ async def run_task_async(config: TaskConfig, work_dir: Path, *, show_progress: b
     from assay.engine.outputs import save_config, write_reports
 
     model = _build_model(config)  # an unknown backend or a bad option is reported before any data is read
+    executor = build_executor(config)  # so is a missing optional package (Ray)
 
     def supported(name: str, adapter: BenchmarkAdapter) -> None:
         check_support(model, adapter.request_kind(), benchmark=name)
@@ -114,7 +118,7 @@ async def run_task_async(config: TaskConfig, work_dir: Path, *, show_progress: b
                 if config.keep_images != "none":
                     state.images = ImageKeeper(work_dir / "images", config.keep_images)
                 pending = _reuse_cached(state, items)
-                await _run_workers(state, pending)
+                await executor.run(state, pending)
                 if state.scoring:
                     await asyncio.gather(*state.scoring)
                 _raise_scoring_error(state)
@@ -143,6 +147,7 @@ def check_task(config: TaskConfig) -> None:
     if config.eval_type in ("embedding", "rerank"):
         return  # assay.embed checks its own tasks
     model = _build_model(config)
+    build_executor(config)  # `--executor ray` without Ray installed
     if not config.datasets:
         raise UserError("no benchmark given: pass --datasets NAME [NAME ...] (see `assay benchmark-info --list`)")
     stray = sorted(set(config.dataset_args) - set(config.datasets))
