@@ -66,6 +66,11 @@ class GenerationActor:
         await self._model.aclose()
 
 
+async def _resolve(ref: Any) -> Any:
+    """The value of a Ray ``ObjectRef``, awaited on this loop (cheaper than a thread-backed future per call)."""
+    return await ref
+
+
 def shard_key(item: WorkItem) -> str:
     """The stable key an item is sharded by: the same on every run of the same config."""
     return f"{item.dataset.name}/{item.subset.name}/{item.key}"
@@ -154,7 +159,7 @@ class RayExecutor:
                 _start_clock(state, item)
                 plan = item.dataset
                 ref = self.actors[actor].answer.remote(plan.request_kind, item.sample, plan.generate_config)
-                self.in_flight[asyncio.wrap_future(ref.future())] = (item, actor)
+                self.in_flight[asyncio.ensure_future(_resolve(ref))] = (item, actor)
             done, _ = await asyncio.wait(self.in_flight, return_when=asyncio.FIRST_COMPLETED)
             for future in done:
                 item, actor = self.in_flight.pop(future)
