@@ -107,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from assay.config import TaskConfig
-    from assay.engine.runner import check_task
+    from assay.engine.checks import check_task
 
     config = TaskConfig.from_any(config_from_args(args))
     check_task(config)  # every typo is reported before any data, network or output folder

@@ -53,9 +53,9 @@ class GenerationActor:
     """One model client in a Ray actor's process (wrapped with ``ray.remote`` at run time)."""
 
     def __init__(self, config: TaskConfig) -> None:
-        from assay.engine.runner import _build_model
+        from assay.engine.checks import build_model
 
-        self._model = _build_model(config)
+        self._model = build_model(config)
 
     async def answer(self, kind: RequestKind, sample: Sample, config: GenerateConfig) -> ModelOutput:
         """Ask the model what ``kind`` says about ``sample``, as the in-process engine does."""

@@ -29,8 +29,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from assay.benchmarks import BenchmarkAdapter, build_adapter
+from assay.benchmarks import BenchmarkAdapter
 from assay.config import TaskConfig
+from assay.engine.checks import build_model, check_task, explain_mismatch
 from assay.engine.executors import build_executor
 from assay.engine.images import ImageKeeper
 from assay.engine.plan import (
@@ -46,15 +47,13 @@ from assay.engine.plan import (
 from assay.engine.progress import EvalProgress
 from assay.engine.requests import check_support, send
 from assay.engine.stats import DatasetStats
-from assay.errors import UserError, did_you_mean
+from assay.errors import UserError
 from assay.judge.config import JudgeConfig
 from assay.judge.service import JUDGE_CACHE, Judge, JudgeUsage, current_usage
-from assay.judge.strategy import apply_strategy, uses_judge
-from assay.models import ModelAPI, MultiChoiceModel, get_model_api
-from assay.models._api import backend_defaults, check_model, infer_eval_type
+from assay.models import ModelAPI, MultiChoiceModel
+from assay.models._api import check_model
 from assay.report.model import Report
 from assay.sandbox import Sandbox, build_sandbox
-from assay.scoring.aggregate import AGGREGATIONS
 from assay.scoring.context import ScoringContext
 from assay.scoring.scorer import score_output
 from assay.types import ModelOutput, RequestKind, SampleStatus, Score, messages_json
@@ -85,7 +84,7 @@ async def run_task_async(config: TaskConfig, work_dir: Path, *, show_progress: b
     """Run (or resume) an evaluation into ``work_dir`` and return one report per benchmark."""
     from assay.engine.outputs import save_config, write_reports
 
-    model = _build_model(config)  # an unknown backend or a bad option is reported before any data is read
+    model = build_model(config)  # an unknown backend or a bad option is reported before any data is read
     executor = build_executor(config)  # so is a missing optional package (Ray)
 
     def supported(name: str, adapter: BenchmarkAdapter) -> None:
@@ -97,7 +96,7 @@ async def run_task_async(config: TaskConfig, work_dir: Path, *, show_progress: b
     items = work_items(config, plans, weights)
     stale = find_mismatches(items)
     if stale:
-        raise UserError(_explain_mismatch(stale, work_dir, config))
+        raise UserError(explain_mismatch(stale, work_dir, config))
     for plan in plans:
         if any(s.tools for subset in plan.subsets.values() for s in subset.samples):
             check_support(model, plan.request_kind, benchmark=plan.name, tools=True)
@@ -134,41 +133,6 @@ async def run_task_async(config: TaskConfig, work_dir: Path, *, show_progress: b
     return write_reports(config, work_dir, plans, timings, state.judge_usage)
 
 
-def check_task(config: TaskConfig) -> None:
-    """Check all of a run that needs no data and no network, so that a typo costs milliseconds.
-
-    The backend and its options; every benchmark with its ``dataset_args`` (subsets, metrics,
-    filters, templates, aggregation), the request kind it needs from the backend, and the judge
-    strategy. Called before the output folder is made, so a mistake leaves nothing to resume.
-
-    Raises:
-        UserError: The first mistake found.
-    """
-    if config.eval_type in ("embedding", "rerank"):
-        return  # assay.embed checks its own tasks
-    model = _build_model(config)
-    build_executor(config)  # `--executor ray` without Ray installed
-    if not config.datasets:
-        raise UserError("no benchmark given: pass --datasets NAME [NAME ...] (see `assay benchmark-info --list`)")
-    stray = sorted(set(config.dataset_args) - set(config.datasets))
-    if stray:
-        raise UserError(f"dataset_args names {stray} which are not in --datasets {config.datasets}; add them there")
-    dataset_dir = Path(config.dataset_dir) if config.dataset_dir else None
-    for name in config.datasets:
-        adapter = build_adapter(
-            name, config.dataset_args.get(name), dataset_dir=dataset_dir, dataset_hub=config.dataset_hub
-        )
-        check_support(model, adapter.request_kind(), benchmark=name)
-        aggregation = adapter.meta.aggregation
-        if aggregation not in AGGREGATIONS:
-            raise UserError(
-                f"unknown aggregation {aggregation!r} for {name}{did_you_mean(aggregation, AGGREGATIONS)}; "
-                f"choose one of {', '.join(AGGREGATIONS)}"
-            )
-        if uses_judge(apply_strategy(adapter, adapter.build_scorers(), config.judge)):
-            (config.judge or JudgeConfig()).resolved_models()  # a judge with no model or URL
-
-
 def _build_sandbox(config: TaskConfig, plans: list[DatasetPlan]) -> Sandbox | None:
     """The run's code sandbox when a benchmark executes model code."""
     if not any(getattr(scorer, "uses_sandbox", False) for plan in plans for scorer in plan.scorers):
@@ -181,16 +145,6 @@ def _build_judge(config: TaskConfig, work_dir: Path, plans: list[DatasetPlan]) -
     if not any(plan.judged for plan in plans):
         return None
     return Judge(config.judge or JudgeConfig(), cache_path=work_dir / JUDGE_CACHE, resume=config.use_cache is not None)
-
-
-def _build_model(config: TaskConfig) -> ModelAPI:
-    """The backend of ``config.eval_type``, with the options it takes (it loads nothing yet)."""
-    eval_type = config.eval_type or infer_eval_type(config.model, config.api_url)
-    factory = get_model_api(eval_type)
-    model_args = dict(config.model_args)
-    if config.chat_template is not None and backend_defaults(eval_type).accepts_chat_template:
-        model_args.setdefault("chat_template", config.chat_template)
-    return factory(model=config.model or "", api_url=config.api_url, api_key=config.api_key_value, **model_args)
 
 
 def _weights_identity(model: ModelAPI) -> dict[str, Any] | None:
@@ -367,33 +321,6 @@ def _review_record(item: WorkItem, output: ModelOutput, score: Score) -> dict[st
     if output.option_scores is not None:
         record["option_scores"] = [option.model_dump(mode="json") for option in output.option_scores]
     return record
-
-
-def _explain_mismatch(stale: list[WorkItem], work_dir: Path, config: TaskConfig) -> str:
-    by_dataset: dict[str, int] = {}
-    for item in stale:
-        by_dataset[item.dataset.name] = by_dataset.get(item.dataset.name, 0) + 1
-    parts = ", ".join(f"{n} in {name}" for name, n in by_dataset.items())
-    return (
-        f"the cache in {work_dir} holds predictions made with a different model, prompt or generation config "
-        f"({parts}); resume with the same settings, or start a new run without --use-cache"
-        f"{_config_diff(work_dir, config)}"
-    )
-
-
-def _config_diff(work_dir: Path, config: TaskConfig) -> str:
-    """Name the settings that changed, from the cached run's saved config."""
-    from assay.engine.outputs import read_saved_config
-
-    saved = read_saved_config(work_dir)
-    if not saved:
-        return ""
-    diffs = []
-    current = config.to_safe_dict()
-    for key in ("model", "eval_type", "model_args", "chat_template", "generation_config", "dataset_args"):
-        if saved.get(key) != current.get(key):
-            diffs.append(f"{key}: {saved.get(key)!r} -> {current.get(key)!r}")
-    return f" [changed: {'; '.join(diffs)}]" if diffs else ""
 
 
 def run_task(
