@@ -1,10 +1,11 @@
-"""Shared fixtures: the real benchmark data folder and a running project test server."""
+"""Shared fixtures: the real benchmark data folder, a running project test server, a local Ray."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -27,3 +28,13 @@ def server() -> Iterator[ServerHandle]:
     """A zero-latency test server answering 'ANSWER: A' unless rules say otherwise."""
     with run_server_in_thread(ServerConfig()) as handle:
         yield handle
+
+
+@pytest.fixture(scope="module")
+def ray_session() -> Iterator[Any]:
+    """One local 2-CPU Ray for a test module: every ``--executor ray`` run in it joins this one and
+    leaves it running (the executors start their own Ray only when none is connected)."""
+    ray = pytest.importorskip("ray")
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield ray
+    ray.shutdown()

@@ -104,6 +104,9 @@ class TaskConfig(BaseModel):
     ray_actors: int | None = Field(
         None, ge=1, description="With executor 'ray': actors holding a model client (default: Ray's CPU count)."
     )
+    ray_scoring: Literal["auto", "actors", "driver"] = Field(
+        "auto", description="With executor 'ray': who scores; auto = the actors for CPU-heavy scorers (math, code)."
+    )
     analysis_report: bool = Field(False, description="Accepted for compatibility; unused.")
     collect_perf: bool = Field(True, description="Record per-request latency and tokens (always on).")
     enable_progress_tracker: bool = Field(False, description="Accepted for compatibility; unused.")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,15 +19,6 @@ from tests.engine.test_resume_and_faults import _arc_rules, _scores
 ARC_CHALLENGE_ITEMS = 1172
 REPORT = Path("reports") / "mock-model" / "arc.json"
 PREDICTIONS = Path("predictions") / "mock-model" / "arc_ARC-Challenge.jsonl"
-
-
-@pytest.fixture(scope="module")
-def ray_session() -> Iterator[Any]:
-    """One local Ray for the whole module (the executor joins it and leaves it running)."""
-    ray = pytest.importorskip("ray")
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-    yield ray
-    ray.shutdown()
 
 
 @pytest.fixture(scope="module")

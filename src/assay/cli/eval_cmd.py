@@ -63,6 +63,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     x.add_argument("--executor", choices=["local", "ray"], help="who sends the requests: local (default) or ray")
     x.add_argument("--ray-address", help="with --executor ray: the Ray cluster to join (default: a local Ray)")
     x.add_argument("--ray-actors", type=int, help="with --executor ray: actors (default: Ray's CPU count)")
+    x.add_argument(
+        "--ray-scoring",
+        choices=["auto", "actors", "driver"],
+        help="with --executor ray: who scores (auto: the actors for CPU-heavy scorers such as math and code)",
+    )
     j = p.add_argument_group("LLM judge (docs/judges.md)")
     j.add_argument(
         "--judge",

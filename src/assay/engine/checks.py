@@ -14,6 +14,7 @@ from assay.benchmarks import build_adapter
 from assay.config import TaskConfig
 from assay.engine.executors import build_executor
 from assay.engine.plan import WorkItem
+from assay.engine.ray_placement import PLACEMENT_MODEL_ARGS, actor_placement
 from assay.engine.requests import check_support
 from assay.errors import UserError, did_you_mean
 from assay.judge.config import JudgeConfig
@@ -29,7 +30,8 @@ def build_model(config: TaskConfig) -> ModelAPI:
     """The backend of ``config.eval_type``, with the options it takes (it loads nothing yet)."""
     eval_type = config.eval_type or infer_eval_type(config.model, config.api_url)
     factory = get_model_api(eval_type)
-    model_args = dict(config.model_args)
+    # Placement keys (num_gpus, num_cpus) say where a Ray actor runs; the backend never sees them.
+    model_args = {k: v for k, v in config.model_args.items() if k not in PLACEMENT_MODEL_ARGS}
     if config.chat_template is not None and backend_defaults(eval_type).accepts_chat_template:
         model_args.setdefault("chat_template", config.chat_template)
     return factory(model=config.model or "", api_url=config.api_url, api_key=config.api_key_value, **model_args)
@@ -49,6 +51,8 @@ def check_task(config: TaskConfig) -> None:
         return  # assay.embed checks its own tasks
     model = build_model(config)
     build_executor(config)  # `--executor ray` without Ray installed
+    if config.executor == "ray":
+        actor_placement(config)  # a bad num_gpus / num_cpus
     if not config.datasets:
         raise UserError("no benchmark given: pass --datasets NAME [NAME ...] (see `assay benchmark-info --list`)")
     stray = sorted(set(config.dataset_args) - set(config.datasets))

@@ -20,14 +20,15 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from assay.config import mask_secrets
+from assay.engine.ray_placement import PLACEMENT_MODEL_ARGS
 from assay.scoring.scorer import Scorer, scorer_identity
 from assay.types import GenerateConfig, RequestKind, Sample, messages_json
 
 if TYPE_CHECKING:
     from assay.benchmarks import BenchmarkMeta
 
-#: model_args keys that only affect transport.
-_TRANSPORT_MODEL_ARGS = frozenset({"max_connections", "verify_ssl", "timeout"})
+#: model_args keys that only affect transport, or where a Ray actor runs (never what the model answers).
+_TRANSPORT_MODEL_ARGS = frozenset({"max_connections", "verify_ssl", "timeout"}) | PLACEMENT_MODEL_ARGS
 
 
 def run_identity(

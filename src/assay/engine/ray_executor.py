@@ -20,50 +20,29 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import itertools
 import logging
-from collections import deque
+import time
+from collections import defaultdict, deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from assay.config import TaskConfig
-from assay.engine.requests import send
+from assay.engine.ray_actor import GenerationActor, Job, ScoringSpec
+from assay.engine.ray_cluster import connect, disconnect, import_ray
+from assay.engine.ray_placement import actor_placement, check_resources, default_actor_count, describe
 from assay.errors import UserError
-from assay.types import GenerateConfig, ModelOutput, RequestKind, Sample
 
 if TYPE_CHECKING:
-    from assay.engine.plan import WorkItem
+    from assay.engine.plan import DatasetPlan, WorkItem
     from assay.engine.runner import RunState
 
 logger = logging.getLogger("assay")
 
 #: Seconds the driver waits for the actors to close their model clients at the end of a run.
 _CLOSE_TIMEOUT_S = 10.0
-
-
-def import_ray() -> Any:
-    """The ``ray`` module, or a one-line ``UserError`` saying how to install it."""
-    try:
-        import ray
-    except ImportError:
-        raise UserError("--executor ray needs Ray, which is not installed: pip install 'assay[ray]'") from None
-    return ray
-
-
-class GenerationActor:
-    """One model client in a Ray actor's process (wrapped with ``ray.remote`` at run time)."""
-
-    def __init__(self, config: TaskConfig) -> None:
-        from assay.engine.checks import build_model
-
-        self._model = build_model(config)
-
-    async def answer(self, kind: RequestKind, sample: Sample, config: GenerateConfig) -> ModelOutput:
-        """Ask the model what ``kind`` says about ``sample``, as the in-process engine does."""
-        return await send(self._model, kind, sample, config)
-
-    async def close(self) -> None:
-        """Close the model client (its HTTP sessions, or a local model's resources)."""
-        await self._model.aclose()
+#: Seconds one collect call waits for an answer before returning empty (the driver then asks again).
+_COLLECT_WAIT_S = 2.0
 
 
 async def _resolve(ref: Any) -> Any:
@@ -94,21 +73,30 @@ class RayExecutor:
         self.actors: list[Any] = []
         #: Indices of the actors still alive.
         self.live: list[int] = []
-        #: Every request now in flight: its future, and the item and actor index it belongs to.
-        self.in_flight: dict[asyncio.Future[Any], tuple[WorkItem, int]] = {}
-        #: Answers recorded, and items sent again because their actor died.
+        #: Every item now in flight (submitted, its answer not yet collected), by token: the item
+        #: and the index of the actor that has it.
+        self.in_flight: dict[int, tuple[WorkItem, int]] = {}
+        #: Answers recorded, items sent again because their actor died, and collect calls answered
+        #: (``answered / collects`` is the mean batch an answer came back in).
         self.answered = 0
         self.reassigned = 0
+        self.collects = 0
+        #: Answers that came back already scored by their actor (CPU-heavy benchmarks).
+        self.scored_on_actors = 0
+        self._tokens = itertools.count()
+        #: Benchmarks the actors score (by name), and those the driver scores.
+        self._specs: dict[str, ScoringSpec] = {}
+        self._driver_scored: set[str] = set()
 
     def in_flight_on(self, actor: int) -> int:
-        """How many requests are in flight on actor ``actor``."""
+        """How many items are in flight on actor ``actor``."""
         return sum(1 for _, index in self.in_flight.values() if index == actor)
 
     async def run(self, state: RunState, pending: list[WorkItem]) -> None:
         """Answer ``pending`` on the actors; start (and at the end stop) a local Ray if none is running."""
-        started = self._connect()
+        started = connect(self._ray, self._config.ray_address)
         try:
-            self._start_actors()
+            await self._start_actors()
             await self._answer_all(state, pending)
         except BaseException:
             for task in state.scoring:
@@ -117,64 +105,120 @@ class RayExecutor:
         finally:
             await self._stop(started)
 
-    def _connect(self) -> bool:
-        """Join ``ray_address``, or start a local Ray; True when this run started it (and must stop it)."""
+    async def _start_actors(self) -> None:
         ray = self._ray
-        if ray.is_initialized():
-            return False
-        options: dict[str, Any] = {"log_to_driver": False, "logging_level": logging.WARNING}
-        if self._config.ray_address:
-            try:
-                ray.init(address=self._config.ray_address, **options)
-            except ConnectionError as exc:
-                reason = " ".join(str(exc).split())  # one line, as every UserError
-                raise UserError(
-                    f"could not join the Ray cluster at --ray-address {self._config.ray_address}: {reason}"
-                ) from exc
-        else:
-            ray.init(include_dashboard=False, **options)
-        return True
-
-    def _start_actors(self) -> None:
-        ray = self._ray
-        count = self._config.ray_actors or max(1, int(ray.cluster_resources().get("CPU", 1)))
-        # An API client waits on the network: it takes no CPU slot, so 4 actors fit a 2-CPU Ray.
-        remote = ray.remote(GenerationActor).options(num_cpus=0, scheduling_strategy="SPREAD")
+        placement = actor_placement(self._config)
+        count = self._config.ray_actors or default_actor_count(placement, ray.cluster_resources())
+        check_resources(placement, count, ray.cluster_resources())
+        remote = ray.remote(GenerationActor).options(scheduling_strategy="SPREAD", **placement)
         self.actors = [remote.remote(self._config) for _ in range(count)]
         self.live = list(range(count))
-        logger.info("running generation on %d Ray actors", count)
+        started = time.perf_counter()
+        config = self._config.generation_config
+        try:
+            await asyncio.gather(*(_resolve(actor.ready.remote(config)) for actor in self.actors))
+        except self._ray.exceptions.RayTaskError as exc:  # the actor's own check: its node's view of the model
+            cause = exc.cause if isinstance(exc.cause, UserError) else exc
+            raise UserError(f"a Ray actor's start-up check failed: {' '.join(str(cause).split())[:400]}") from exc
+        except self._ray.exceptions.RayActorError as exc:  # e.g. a node without assay
+            reason = " ".join(str(exc).split())[:400]  # one line, as every UserError
+            raise UserError(
+                f"a Ray actor could not start (is the same assay installed on every node?): {reason}"
+            ) from exc
+        logger.info(
+            "running generation on %d Ray actors (%s each), started in %.1f s",
+            count,
+            describe(placement),
+            time.perf_counter() - started,
+        )
 
     async def _answer_all(self, state: RunState, pending: list[WorkItem]) -> None:
-        from assay.engine.runner import _raise_scoring_error, _record_answer, _start_clock
+        from assay.engine.runner import _raise_scoring_error
 
-        ray = self._ray
         state.ask_n = False  # one request per item: an item is the unit that is sharded and reassigned
         queue = deque(pending)
         limit = self._config.eval_batch_size or 1
-        while queue or self.in_flight:
-            _raise_scoring_error(state)  # a review that could not be written stops the run: ask nothing more
-            while queue and len(self.in_flight) < limit:
-                item = queue.popleft()
-                actor = owner(shard_key(item), self.live)
-                _start_clock(state, item)
-                plan = item.dataset
-                ref = self.actors[actor].answer.remote(plan.request_kind, item.sample, plan.generate_config)
-                self.in_flight[asyncio.ensure_future(_resolve(ref))] = (item, actor)
-            done, _ = await asyncio.wait(self.in_flight, return_when=asyncio.FIRST_COMPLETED)
-            for future in done:
-                item, actor = self.in_flight.pop(future)
-                try:
-                    output = future.result()
-                except ray.exceptions.RayActorError as exc:
-                    self._lose(actor, exc)
-                    queue.appendleft(item)  # never journaled: it is asked again, on a live actor
-                    self.reassigned += 1
-                    continue
-                _record_answer(state, item, output)
-                self.answered += 1
-                hook = type(self).after_answer
-                if hook is not None:
-                    hook(self)
+        #: The one outstanding call per actor that is waited on: a collect, or a submit not yet confirmed.
+        calls: dict[asyncio.Future[Any], tuple[str, int]] = {}
+        try:
+            while queue or self.in_flight:
+                _raise_scoring_error(state)  # a review that could not be written stops the run: ask nothing more
+                for actor, batch in self._fill(state, queue, limit).items():
+                    specs = {name: self._specs[name] for name in {job[4] for job in batch} if name is not None}
+                    ref = self.actors[actor].submit.remote(batch, specs)
+                    calls[asyncio.ensure_future(_resolve(ref))] = ("submit", actor)
+                collecting = {actor for kind, actor in calls.values() if kind == "collect"}
+                for actor in {index for _, index in self.in_flight.values()} - collecting:
+                    ref = self.actors[actor].collect.remote(_COLLECT_WAIT_S)
+                    calls[asyncio.ensure_future(_resolve(ref))] = ("collect", actor)
+                done, _ = await asyncio.wait(calls, return_when=asyncio.FIRST_COMPLETED)
+                for future in done:
+                    kind, actor = calls.pop(future)
+                    self._take(state, queue, kind, actor, future)
+        finally:
+            for future in calls:
+                future.cancel()
+
+    def _fill(self, state: RunState, queue: deque[WorkItem], limit: int) -> dict[int, list[Job]]:
+        """Take items off ``queue`` up to ``limit`` in flight, grouped by the actor that owns each."""
+        from assay.engine.runner import _start_clock
+
+        batches: dict[int, list[Job]] = defaultdict(list)
+        while queue and len(self.in_flight) < limit:
+            item = queue.popleft()
+            actor = owner(shard_key(item), self.live)
+            token = next(self._tokens)
+            self.in_flight[token] = (item, actor)
+            _start_clock(state, item)
+            plan = item.dataset
+            spec = self._scoring_spec(plan)
+            batches[actor].append((token, plan.request_kind, item.sample, plan.generate_config, spec))
+        return batches
+
+    def _scoring_spec(self, plan: DatasetPlan) -> str | None:
+        """The name of the spec the actors score ``plan`` with, or None when the driver scores it.
+
+        Actors score a plan when one of its scorers is CPU-heavy (``cpu_heavy``: SymPy, code
+        execution) and none asks the LLM judge, which lives on the driver with its cache and its
+        cost accounting (``ray_scoring``: ``auto``; ``actors`` / ``driver`` force either side).
+        """
+        if plan.name not in self._specs and plan.name not in self._driver_scored:
+            mode = self._config.ray_scoring
+            heavy = any(getattr(scorer, "cpu_heavy", False) for scorer in plan.scorers)
+            if not plan.judged and (mode == "actors" or (mode == "auto" and heavy)):
+                self._specs[plan.name] = ScoringSpec(plan.name, list(plan.scorers), list(plan.adapter.filters))
+            else:
+                self._driver_scored.add(plan.name)
+        return plan.name if plan.name in self._specs else None
+
+    def _take(
+        self, state: RunState, queue: deque[WorkItem], kind: str, actor: int, future: asyncio.Future[Any]
+    ) -> None:
+        """Record what one finished call brought back, or move a dead actor's items to the living."""
+        from assay.engine.runner import _record_answer
+
+        try:
+            result = future.result()
+        except self._ray.exceptions.RayActorError as exc:
+            self._lose(actor, exc)
+            lost = [token for token, (_, index) in self.in_flight.items() if index == actor]
+            for token in reversed(lost):  # never journaled: asked again, first, on the live actors
+                queue.appendleft(self.in_flight.pop(token)[0])
+            self.reassigned += len(lost)
+            return
+        if kind == "submit":
+            return
+        self.collects += 1
+        for token, output, score, error in result:
+            item, _ = self.in_flight.pop(token)
+            if error is not None:
+                raise error
+            _record_answer(state, item, output, score)
+            self.scored_on_actors += score is not None
+            self.answered += 1
+            hook = type(self).after_answer
+            if hook is not None:
+                hook(self)
 
     def _lose(self, actor: int, exc: BaseException) -> None:
         if actor not in self.live:
@@ -187,9 +231,9 @@ class RayExecutor:
 
     async def _stop(self, started: bool) -> None:
         ray = self._ray
-        for future in self.in_flight:
-            future.cancel()
         self.in_flight.clear()
+        if self.answered:
+            logger.info("Ray: %d answers in %d collects", self.answered, self.collects)
         closing = [asyncio.wrap_future(self.actors[i].close.remote().future()) for i in self.live]
         if closing:
             await asyncio.wait(closing, timeout=_CLOSE_TIMEOUT_S)
@@ -200,5 +244,4 @@ class RayExecutor:
                     future.cancel()
         for handle in self.actors:
             ray.kill(handle)
-        if started:
-            ray.shutdown()
+        disconnect(ray, started)

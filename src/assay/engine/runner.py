@@ -21,7 +21,6 @@ import asyncio
 import logging
 import sys
 import time
-import traceback
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -55,8 +54,8 @@ from assay.models._api import check_model
 from assay.report.model import Report
 from assay.sandbox import Sandbox, build_sandbox
 from assay.scoring.context import ScoringContext
-from assay.scoring.scorer import score_output
-from assay.types import ModelOutput, RequestKind, SampleStatus, Score, messages_json
+from assay.scoring.scorer import score_or_error
+from assay.types import ModelOutput, RequestKind, Score, messages_json
 
 logger = logging.getLogger("assay")
 
@@ -243,15 +242,15 @@ def _start_clock(state: RunState, item: WorkItem) -> None:
         stats.first_start = time.perf_counter()
 
 
-def _record_answer(state: RunState, item: WorkItem, output: ModelOutput) -> None:
-    """Journal one answer at once, then score it in its own task."""
+def _record_answer(state: RunState, item: WorkItem, output: ModelOutput, score: Score | None = None) -> None:
+    """Journal one answer at once, then score it in its own task (``score``: already scored by a Ray actor)."""
     state.stats[item.dataset.name].add_output(output)
     item.subset.predictions.append(_prediction_record(state.config, item, output))
-    _schedule_scoring(state, item, output)
+    _schedule_scoring(state, item, output, score)
 
 
-def _schedule_scoring(state: RunState, item: WorkItem, output: ModelOutput) -> None:
-    task = asyncio.ensure_future(_score(state, item, output))
+def _schedule_scoring(state: RunState, item: WorkItem, output: ModelOutput, score: Score | None = None) -> None:
+    task = asyncio.ensure_future(_score(state, item, output, score))
     state.scoring.add(task)
     task.add_done_callback(lambda done: _scoring_done(state, done))
 
@@ -272,16 +271,15 @@ def _raise_scoring_error(state: RunState) -> None:
         raise state.scoring_error
 
 
-async def _score(state: RunState, item: WorkItem, output: ModelOutput) -> None:
+async def _score(state: RunState, item: WorkItem, output: ModelOutput, score: Score | None = None) -> None:
     plan: DatasetPlan = item.dataset
     current_usage.set(state.judge_usage.get(plan.name))  # this task's own context: judge cost by benchmark
     if state.images is not None and state.images.wanted(item.sample.input):
         await asyncio.to_thread(state.images.keep, item.sample.input)
-    try:
-        score = await score_output(plan.scorers, plan.adapter.filters, item.sample, output, state.scoring_context)
-    except Exception as exc:  # a scorer bug must not cost the other samples
-        logger.error("scoring failed for %s %s:\n%s", plan.name, item.key, traceback.format_exc())
-        score = Score(status=SampleStatus.ERRORED, reason=f"scoring failed: {type(exc).__name__}: {exc}")
+    if score is None:
+        score = await score_or_error(
+            f"{plan.name} {item.key}", plan.scorers, plan.adapter.filters, item.sample, output, state.scoring_context
+        )
     record = _review_record(item, output, score)
     item.subset.reviews.append(record)
     item.dataset.reviews[item.key] = record

@@ -30,6 +30,8 @@ Example:
 
 from __future__ import annotations
 
+import logging
+import traceback
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar, runtime_checkable
 
@@ -40,6 +42,8 @@ from assay.types import ModelOutput, Sample, SampleStatus, Score
 
 if TYPE_CHECKING:
     from assay.scoring.context import ScoringContext
+
+logger = logging.getLogger("assay")
 
 
 @runtime_checkable
@@ -82,6 +86,9 @@ class BaseScorer:
     version: str = "1"
     #: Metric names a benchmark may map to this scorer.
     supported_metrics: ClassVar[tuple[str, ...]] = ("acc",)
+    #: Whether scoring costs real CPU (SymPy, running code): with ``--executor ray`` such a plan is
+    #: scored on the actors, spread over the cluster, rather than on the driver's cores.
+    cpu_heavy: ClassVar[bool] = False
 
     def __init__(self, metrics: Sequence[str] | None = None, **options: Any) -> None:
         chosen = tuple(metrics) if metrics else self.supported_metrics[:1]
@@ -239,6 +246,26 @@ async def score_output(
         note = "generation stopped inside a <think> block" if inside_think else "hit max_tokens"
         score = score.model_copy(update={"truncated": True, "explanation": score.explanation or note})
     return score
+
+
+async def score_or_error(
+    what: str,
+    scorers: Sequence[Scorer],
+    filters: Sequence[TextFilter],
+    sample: Sample,
+    output: ModelOutput,
+    ctx: ScoringContext,
+) -> Score:
+    """:func:`score_output`, where a scorer that raises gives an ERRORED verdict, never a lost sample.
+
+    ``what`` names the sample in the log. The driver and the Ray actors (which score CPU-heavy
+    benchmarks beside the model) both score here, so a verdict does not depend on where it was reached.
+    """
+    try:
+        return await score_output(scorers, filters, sample, output, ctx)
+    except Exception as exc:  # a scorer bug must not cost the other samples
+        logger.error("scoring failed for %s:\n%s", what, traceback.format_exc())
+        return Score(status=SampleStatus.ERRORED, reason=f"scoring failed: {type(exc).__name__}: {exc}")
 
 
 def _merge(verdicts: list[Score]) -> Score:

@@ -148,6 +148,8 @@ class LiveCodeBenchExecution(BaseScorer):
     supported_metrics = ("acc",)
     #: The engine opens the run's sandbox for any plan whose scorers say so.
     uses_sandbox: ClassVar[bool] = True
+    #: CPU-heavy: with ``--executor ray`` the actors score it, beside the model, instead of the driver.
+    cpu_heavy: ClassVar[bool] = True
 
     def __init__(self, metrics: tuple[str, ...] | list[str] | None = None, *, timeout_s: float = DEFAULT_TIMEOUT_S):
         if not timeout_s > 0:

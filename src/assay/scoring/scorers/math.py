@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from assay.scoring.extract import boxed_plain_number, extract_math_answer
 from assay.scoring.math_equiv import MathReferenceError, MathVerifyError
@@ -54,6 +54,8 @@ class MathEquivScorer(BaseScorer):
     # "gold_checked_first": an unparseable gold excludes the sample even when the reply has no
     # answer; "extract_in_pool": extraction is killed on overrun instead of abandoned in a thread.
     version = "2"
+    #: CPU-heavy: with ``--executor ray`` the actors score it, beside the model, instead of the driver.
+    cpu_heavy: ClassVar[bool] = True
     supported_metrics = ("acc",)
 
     def __init__(self, metrics: Sequence[str] | None = None, *, integer_only: bool = False) -> None:

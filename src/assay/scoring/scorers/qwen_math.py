@@ -30,7 +30,7 @@ import functools
 import re
 from collections.abc import Sequence
 from math import isclose
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from assay.scoring.pool import TimedOut
 from assay.scoring.scorer import BaseScorer, register_scorer
@@ -269,6 +269,8 @@ class QwenMathEqualScorer(BaseScorer):
 
     version = "1"
     supported_metrics = ("acc",)
+    #: CPU-heavy: with ``--executor ray`` the actors score it, beside the model, instead of the driver.
+    cpu_heavy: ClassVar[bool] = True
 
     def __init__(self, metrics: Sequence[str] | None = None) -> None:
         super().__init__(metrics)
