@@ -4,7 +4,8 @@ Only ``argparse`` is imported here; the benchmark code loads when the command ru
 ``assay --help`` stays instant.
 
 Beyond EvalScope: ``--model`` also takes JSON (``'{"model": "qwen", "system_prompt": "Be brief."}'``),
-``--burstiness`` shapes ``--rate`` arrivals, ``--num-workers`` sets client processes. EvalScope's
+``--burstiness`` shapes ``--rate`` arrivals, ``--num-workers`` sets client processes, ``--executor ray``
+puts them on Ray actors (docs/distributed.md). EvalScope's
 queue and logging tuning flags are accepted and ignored (Assay's client has no such queues).
 
 Example:
@@ -88,7 +89,15 @@ def _load_flags(g: argparse._ArgumentGroup) -> None:
     g.add_argument("--duration", type=float, help="seconds each run sends for (with --number, first limit wins)")
     g.add_argument("--warmup-num", type=float, help="warmup requests per run: a count, or a fraction of --number")
     g.add_argument("--sleep-interval", type=float, help="seconds between the runs of a sweep (default 5)")
-    g.add_argument("--num-workers", type=int, help="client processes (default 0: auto, by expected load)")
+    g.add_argument(
+        "--num-workers", type=int, help="client processes (default 0: auto, by expected load; Ray: one per CPU)"
+    )
+    g.add_argument(
+        "--executor",
+        choices=["local", "ray"],
+        help="run the load generators as local processes (default) or as Ray actors, on many hosts",
+    )
+    g.add_argument("--ray-address", help="--executor ray: Ray cluster to join (default: start a local Ray)")
 
 
 def _request_flags(g: argparse._ArgumentGroup) -> None:

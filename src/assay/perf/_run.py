@@ -15,6 +15,7 @@ from pathlib import Path
 from rich.console import Console
 
 from assay.errors import UserError
+from assay.perf._clocks import ClockSkewError
 from assay.perf._records import Outcome, ParsedResponse, RequestRecord
 from assay.perf.arguments import PerfArguments, RunSpec
 from assay.perf.client import Endpoint, Sender, endpoint_url, open_session
@@ -216,16 +217,24 @@ def _rate_estimate(spec: RunSpec, probe: ConnectionProbe | None) -> float | None
 def execute(
     args: PerfArguments, spec: RunSpec, plan: LoadPlan, probe: ConnectionProbe | None, show_progress: bool
 ) -> tuple[LoadResult, int]:
-    """Send the load with the chosen number of workers, showing progress; returns the result and wall offset."""
-    workers = choose_num_workers(
-        args.num_workers,
-        plan,
-        rate_estimate=_rate_estimate(spec, probe),
-        chunks_per_request=probe.chunks if probe is not None else 1.0,
-    )
+    """Send the load with the chosen number of workers, showing progress; returns the result and wall offset.
+
+    With ``--executor ray`` the workers are Ray actors, one per CPU of the cluster unless
+    ``--num-workers`` says otherwise (the local auto rule knows only this machine's cores).
+    """
     sink: list[RequestRecord] = []
     wall_offset_ns = time.time_ns() - time.perf_counter_ns()
     with PerfProgress(spec.name, len(plan.bodies), sink, stream=args.stream, enabled=show_progress) as bar:
+        if args.executor == "ray":
+            from assay.perf._ray_pool import run_on_ray
+
+            return run_on_ray(plan, args.num_workers, sink, bar.tick, args.ray_address), wall_offset_ns
+        workers = choose_num_workers(
+            args.num_workers,
+            plan,
+            rate_estimate=_rate_estimate(spec, probe),
+            chunks_per_request=probe.chunks if probe is not None else 1.0,
+        )
         if workers == 1:
             result = run_in_process(plan, sink, LocalFlag(), bar.tick)
         else:
@@ -289,6 +298,7 @@ def measure(
         extra["Interrupted"] = "yes: stopped by Ctrl-C, partial results"
     for problem in result.problems:
         extra.setdefault("Client Problems", problem)
+    extra.update(result.extra_summary)
     return metrics.with_extra(extra), check
 
 
@@ -308,9 +318,17 @@ def run_one(
     from assay.perf.storage import RecordStore
 
     plan, prompts, plugin = prepare(args, spec, feed)
-    result, wall_offset_ns = execute(args, spec, plan, probe, show_progress)
     # Some protocols never stream (embeddings), whatever --stream says.
     streams = args.stream and getattr(plugin, "streams", True)
+    try:
+        result, wall_offset_ns = execute(args, spec, plan, probe, show_progress)
+    except ClockSkewError as exc:
+        # Raw records stay, each in its worker's own clock (the worker column says which); no report.
+        finish_records(exc.records, prompts, plan.bodies, streams, 0)
+        unmerged = run_dir / "benchmark_data.unmerged.db"
+        unmerged.unlink(missing_ok=True)
+        RecordStore(unmerged).write(exc.records)
+        raise UserError(f"{exc}; the unmerged records are in {unmerged}") from None
     finish_records(result.records, prompts, plan.bodies, streams, wall_offset_ns)
     parsed = parse_records(plugin, result.records)
     metrics, check = measure(spec, result, parsed, token_counter)
@@ -320,7 +338,7 @@ def run_one(
     run_args = args.for_run(spec)
     store = RecordStore(database)
     store.write(result.records)
-    store.write_meta(run_args, run=spec.name, client_selfcheck=check.to_summary())
+    store.write_meta(run_args, run=spec.name, client_selfcheck={**check.to_summary(), **result.extra_summary})
     write_run_outputs(run_dir, run_args, metrics)
     console.print(f"[bold]{spec.name}[/bold]  →  {run_dir}")
     print_run(metrics, console)

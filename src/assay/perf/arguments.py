@@ -23,7 +23,7 @@ import math
 import os
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -87,7 +87,15 @@ class PerfArguments(BaseModel):
     open_loop: bool = Field(False, description="Send on the arrival schedule regardless of responses.")
     duration: float | None = Field(None, description="Seconds of sending per run (with --number: first limit wins).")
     warmup_num: float = Field(0, description="Warmup requests per run: a count (>= 1) or a fraction of --number.")
-    num_workers: int | None = Field(None, description="Client worker processes; None or 0 = auto.")
+    num_workers: int | None = Field(
+        None, description="Client worker processes (Ray actors with --executor ray); None or 0 = auto (Ray: its CPUs)."
+    )
+    executor: Literal["local", "ray"] = Field(
+        "local", description="Where the load generators run: local processes, or Ray actors (many hosts)."
+    )
+    ray_address: str | None = Field(
+        None, description="--executor ray: the Ray cluster to join; None = this process's Ray, or a local one."
+    )
     sleep_interval: float = Field(5.0, description="Seconds between the runs of a sweep.")
 
     # ---- request body -------------------------------------------------------------------------
@@ -291,6 +299,8 @@ def _check_load(args: PerfArguments) -> None:
         raise ValueError(f"--warmup-num must be >= 0, got {args.warmup_num}")
     if args.num_workers is not None and args.num_workers < 0:
         raise ValueError(f"--num-workers must be >= 0 (0 = auto), got {args.num_workers}")
+    if args.ray_address is not None and args.executor != "ray":
+        raise ValueError("--ray-address needs --executor ray")
     for name in ("connect_timeout", "read_timeout", "total_timeout"):
         value = getattr(args, name)
         if value is not None and not value > 0:

@@ -34,6 +34,9 @@ __all__ = ["print_run", "print_sweep", "write_run_outputs", "write_sweep_outputs
 
 #: Sweep lists that EvalScope writes as one number in a run's benchmark_args.json.
 _PER_RUN_LISTS = ("parallel", "number", "rate", "max_tokens")
+#: Arguments newer than the file, left out at their defaults: a local run's file stays as it was,
+#: so sweeps written before these existed still resume (``--resume`` compares the files).
+_OMITTED_AT_DEFAULT: dict[str, Any] = {"executor": "local", "ray_address": None}
 
 
 def _finite(data: Any) -> Any:
@@ -61,6 +64,9 @@ def run_args_json(args: BaseModel | Mapping[str, Any]) -> dict[str, Any]:
         value = data.get(key)
         if isinstance(value, list) and len(value) == 1:
             data[key] = value[0]
+    for key, default in _OMITTED_AT_DEFAULT.items():
+        if key in data and data[key] == default:
+            del data[key]
     return data
 
 

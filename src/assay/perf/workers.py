@@ -76,6 +76,8 @@ class LoadResult:
     health: list[WorkerHealth]
     interrupted: bool = False
     problems: list[str] = field(default_factory=list)
+    #: Entries the executor adds to ``benchmark_summary.json`` (Ray: each worker's clock offsets).
+    extra_summary: dict[str, float | int | str | None] = field(default_factory=dict)
 
 
 def choose_num_workers(
