@@ -51,6 +51,8 @@ class TaskConfig(BaseModel):
     model_args: dict[str, Any] = Field(default_factory=dict, description="Backend options (e.g. api='completions').")
     model_task: str = Field("text_generation", description="Only text generation is supported today.")
     chat_template: str | None = Field(None, description="Jinja chat template for local models.")
+    models: list[dict[str, Any]] | None = Field(None, description="A sweep: one run per entry (config_models.py).")
+    sweep_parallel: int | None = Field(None, ge=1, description="Sweep runs at once (default: all for Ray/APIs, or 1).")
     datasets: list[str] = Field(default_factory=list, description="Benchmark names, e.g. ['gsm8k', 'arc'].")
     dataset_args: dict[str, dict[str, Any]] = Field(default_factory=dict, description="Per-benchmark options.")
     dataset_dir: str | None = Field(None, description="Root of local copies: <dataset_dir>/<benchmark>/.")
@@ -122,6 +124,9 @@ class TaskConfig(BaseModel):
             for key in data:
                 if key not in known:
                     raise UserError(f"unknown TaskConfig key {key!r}{did_you_mean(key, known)}")
+            from assay.config_models import normalise_models
+
+            return normalise_models(data)
         return data
 
     @field_validator("datasets", mode="before")
@@ -158,6 +163,11 @@ class TaskConfig(BaseModel):
         self._migrate_deprecated()
         if self.limit is not None and (self.limit <= 0 or (isinstance(self.limit, float) and self.limit > 1)):
             raise UserError(f"limit must be a positive count or a fraction in (0, 1], got {self.limit}")
+        if self.models:  # a sweep: each member derives its own backend defaults (assay.config_models)
+            from assay.config_models import check_members
+
+            check_members(self)
+            return self
         from assay.models._api import backend_defaults, canonical_eval_type, infer_eval_type
 
         self.eval_type = canonical_eval_type(self.eval_type or infer_eval_type(self.model, self.api_url))

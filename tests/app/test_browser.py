@@ -1,6 +1,7 @@
 """The viewer's pages in a real browser: every page opens without a console error, filters and
 search show exactly the expected samples, a wrong sample shows why it is wrong, two runs compare
-on their known disagreements, and perf sweeps draw their charts.
+on their known disagreements, perf sweeps draw their charts, and an eval sweep of two models
+is one page with its score grid.
 
 The runs and their known verdicts are described in ``conftest.py``; screenshots of every page go
 to ``$ASSAY_SCREENSHOT_DIR`` (default: a pytest temp folder).
@@ -393,3 +394,53 @@ def test_perf_sweep_draws_charts_tables_and_an_overlay(browser_page: BrowserPage
     expect(page.locator(f'section.perf-runs[data-perf="{PERF_SLOW}"] table.perf-summary tbody tr')).to_have_count(3)
     expect(page.locator("#perf-warnings")).to_contain_text("client-bound")  # perf/slow's doctored last run
     browser_page.shot("perf-overlay")
+
+
+def _make_sweep(root: Path) -> None:
+    """model-a and model-b (general_mcq) as one sweep under ``root/sweep``, each against its own server."""
+    from assay import TaskConfig, run_task
+    from assay.mock_server import ServerConfig, run_server_in_thread
+    from tests.app.conftest import MCQ_RULES_A, MCQ_RULES_B, _mcq_args
+
+    with (
+        run_server_in_thread(ServerConfig(rules=MCQ_RULES_A)) as a,
+        run_server_in_thread(ServerConfig(rules=MCQ_RULES_B)) as b,
+    ):
+        config = TaskConfig(
+            models=[{"model": "model-a", "api_url": a.url}, {"model": "model-b", "api_url": b.url}],
+            datasets=["general_mcq"],
+            dataset_args={"general_mcq": _mcq_args()},
+            work_dir=str(root / "sweep"),
+            no_timestamp=True,
+            generation_config={"max_tokens": 24, "retries": 0},
+        )
+        run_task(config, show_progress=False)
+
+
+def test_a_sweep_is_one_page_with_its_models_by_benchmarks_grid(
+    browser_page: BrowserPage, browser_serve: Callable[[Path], Any], tmp_path: Path
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    outputs = tmp_path / "outputs"
+    with ThreadPoolExecutor(max_workers=1) as pool:  # a thread of its own: Playwright holds this one's loop
+        pool.submit(_make_sweep, outputs).result()
+    with browser_serve(outputs) as url:
+        page = browser_page.open("/runs", base=url)
+        row = page.locator('tr[data-id="sweep"]')
+        expect(page.locator("#runs-table tbody tr")).to_have_count(1)  # the members are not listed apart
+        expect(row).to_contain_text("eval-sweep")
+        row.locator("a.run-link").click()
+        expect(page).to_have_url(re.compile(r"#/sweep/sweep$"))
+        grid = page.locator("#sweep-grid")
+        expect(grid.locator("tr.sweep-member")).to_have_count(2)
+        # model-a: 4 right of 11 scored; model-b: 5 of 11 (see conftest's MCQ rules)
+        expect(grid.locator('tr[data-model="model-a"] td[data-benchmark="general_mcq"]')).to_contain_text("0.3636")
+        expect(grid.locator('tr[data-model="model-b"] td[data-benchmark="general_mcq"]')).to_contain_text("0.4545")
+        browser_page.shot("sweep")
+        grid.locator('th[data-benchmark="general_mcq"] a.compare-link').click()
+        expect(page.locator("#compare-pairs tbody tr")).to_have_count(1)  # the two members, paired
+        page.go_back()
+        grid.locator('tr[data-model="model-b"] a.samples-link').click()
+        expect(page).to_have_url(re.compile(r"#/run/sweep%2Fmodel-b/samples\?benchmark=general_mcq"))
+        expect(page.locator("#samples-table tbody tr")).to_have_count(12)

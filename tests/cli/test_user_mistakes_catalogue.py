@@ -195,6 +195,22 @@ CONFIG_MISTAKES = [
     config_file(
         "config-missing-local-path", GOOD_CONFIG + "dataset_args:\n  general_mcq:\n    local_path: mine/\n", "mine/"
     ),
+    config_file("config-model-and-models", GOOD_CONFIG + "models: [{model: a}, {model: b}]\n", "models"),
+    config_file(
+        "config-models-entry-not-a-model-key",
+        GOOD_CONFIG.replace("model: m\n", "models: [{model: a, limit: 3}, b]\n"),
+        "limit",
+    ),
+]
+
+SWEEP_MISTAKES = [
+    Mistake("eval-sweep-same-model-id", (*EVAL_MCQ[:1], "--model", "x/m", "y/m", *EVAL_MCQ[3:]), "model_id"),
+    Mistake(
+        "eval-sweep-model-id-for-all",
+        (*EVAL_MCQ[:1], "--model", "a", "b", *EVAL_MCQ[3:], "--model-id", "z"),
+        "model_id",
+    ),
+    Mistake("eval-sweep-unknown-benchmark", (*EVAL[:1], "--model", "a", "b", *EVAL[3:], "--datasets", "arcc"), "arcc"),
 ]
 
 PERF_MISTAKES = [
@@ -257,7 +273,7 @@ TOP_MISTAKES = [
     Mistake("unknown-command", ("evaluate", "--model", "m"), "evaluate"),
 ]
 
-CATALOGUE = EVAL_MISTAKES + CONFIG_MISTAKES + PERF_MISTAKES + APP_MISTAKES + TOP_MISTAKES
+CATALOGUE = EVAL_MISTAKES + CONFIG_MISTAKES + SWEEP_MISTAKES + PERF_MISTAKES + APP_MISTAKES + TOP_MISTAKES
 
 
 def test_invalid_yaml_names_the_file_line_and_column(tmp_path: Path) -> None:

@@ -50,10 +50,23 @@ def _reviews(work_dir: Path) -> dict[str, dict[str, Any]]:
     return out
 
 
+def _run(work_dir: Path, **config: Any) -> dict[str, dict[str, Any]]:
+    """One run into ``work_dir`` (no timestamp); its reviews by key."""
+    run_task(TaskConfig(work_dir=str(work_dir), no_timestamp=True, **config), show_progress=False)
+    return _reviews(work_dir)
+
+
 def _report(work_dir: Path, bench: str) -> dict[str, Any]:
     data = json.loads(next((work_dir / "reports").rglob(f"{bench}.json")).read_text())
     data.pop("timing")
     return data
+
+
+def _arc_easy() -> dict[str, Any]:
+    return {
+        "datasets": ["arc"],
+        "dataset_args": {"arc": {"local_path": str(shared_data("arc")), "subset_list": ["ARC-Easy"]}},
+    }
 
 
 class _Watch:
@@ -116,27 +129,14 @@ def test_a_light_benchmark_stays_on_the_driver_unless_asked(
 
     root = shared_data("arc")
 
-    def run(work_dir: Path, **extra: Any) -> None:
-        config = TaskConfig(
-            model="mock-model",
-            api_url=srv.url,
-            datasets=["arc"],
-            dataset_args={"arc": {"local_path": str(root), "subset_list": ["ARC-Challenge"]}},
-            limit=120,
-            work_dir=str(work_dir),
-            no_timestamp=True,
-            **extra,
-        )
-        run_task(config, show_progress=False)
-
+    arc = {"datasets": ["arc"], "dataset_args": {"arc": {"local_path": str(root), "subset_list": ["ARC-Challenge"]}}}
     with run_server_in_thread(ServerConfig(rules=_arc_rules(root))) as srv:
-        run(tmp_path / "local")
-        run(tmp_path / "auto", executor="ray", ray_actors=2)
+        shared = {"model": "mock-model", "api_url": srv.url, "limit": 120, **arc}
+        local = _run(tmp_path / "local", **shared)
+        assert _run(tmp_path / "auto", executor="ray", ray_actors=2, **shared) == local
         assert watch.executor is not None and watch.executor.scored_on_actors == 0
-        run(tmp_path / "forced", executor="ray", ray_actors=2, ray_scoring="actors")
+        assert _run(tmp_path / "forced", executor="ray", ray_actors=2, ray_scoring="actors", **shared) == local
         assert watch.executor.scored_on_actors == 120
-    for name in ("auto", "forced"):
-        assert _reviews(tmp_path / name) == _reviews(tmp_path / "local"), name
 
 
 @pytest.mark.skipif(
@@ -157,27 +157,14 @@ def test_humaneval_runs_the_code_in_the_actors_sandbox_with_the_driver_s_verdict
         for i, p in enumerate(problems)
     ]
 
-    def run(work_dir: Path, **extra: Any) -> None:
-        config = TaskConfig(
-            model="mock-model",
-            api_url=srv.url,
-            datasets=["humaneval"],
-            dataset_args={"humaneval": {"local_path": str(folder)}},
-            limit=30,
-            eval_batch_size=8,
-            work_dir=str(work_dir),
-            no_timestamp=True,
-            **extra,
-        )
-        run_task(config, show_progress=False)
-
     with run_server_in_thread(ServerConfig(rules=rules, default_reply="no idea")) as srv:
-        run(tmp_path / "local")
-        run(tmp_path / "actors", executor="ray", ray_actors=2)
+        shared = {"model": "mock-model", "api_url": srv.url, "datasets": ["humaneval"], "limit": 30}
+        shared["dataset_args"] = {"humaneval": {"local_path": str(folder)}}
+        local = _run(tmp_path / "local", **shared)
+        on_actors = _run(tmp_path / "actors", executor="ray", ray_actors=2, **shared)
     assert watch.executor is not None and watch.executor.scored_on_actors == 30
-    local = _reviews(tmp_path / "local")
     assert sum(r["score"]["value"]["acc"] for r in local.values()) == 20
-    assert _reviews(tmp_path / "actors") == local
+    assert on_actors == local
 
 
 def test_a_local_model_runs_in_each_actor_with_the_cpus_it_reserves(
@@ -185,27 +172,13 @@ def test_a_local_model_runs_in_each_actor_with_the_cpus_it_reserves(
 ) -> None:
     """The in-process mock model stands in for a checkpoint: loaded in each actor, one CPU each."""
 
-    def run(work_dir: Path, **extra: Any) -> dict[str, Any]:
-        config = TaskConfig(
-            model="mock",
-            eval_type="mock_llm",
-            datasets=["arc"],
-            dataset_args={"arc": {"local_path": str(shared_data("arc")), "subset_list": ["ARC-Easy"]}},
-            limit=40,
-            work_dir=str(work_dir),
-            no_timestamp=True,
-            **extra,
-        )
-        run_task(config, show_progress=False)
-        return _reviews(work_dir)
-
-    local = run(tmp_path / "local")
-    on_ray = run(tmp_path / "ray", executor="ray", ray_actors=2, model_args={"num_cpus": 1})
+    shared = {"model": "mock", "eval_type": "mock_llm", "limit": 40, **_arc_easy()}
+    local = _run(tmp_path / "local", **shared)
+    on_ray = _run(tmp_path / "ray", executor="ray", ray_actors=2, model_args={"num_cpus": 1}, **shared)
     assert len(local) == 40 and on_ray == local
     assert watch.executor is not None and watch.executor.answered == 40
     # The placement key is not part of the answers' identity: a local resume reuses every one.
-    again = run(tmp_path / "ray", use_cache=str(tmp_path / "ray"))
-    assert again == local
+    assert _run(tmp_path / "ray", use_cache=str(tmp_path / "ray"), **shared) == local
 
 
 @pytest.mark.parametrize(
@@ -226,12 +199,8 @@ def test_a_local_model_runs_in_each_actor_with_the_cpus_it_reserves(
 def test_actors_the_cluster_cannot_place_are_refused_at_once(
     ray_session: Any, tmp_path: Path, extra: dict[str, Any], message: str
 ) -> None:
-    config = TaskConfig(
-        model="mock", eval_type="mock_llm", datasets=["arc"], limit=2, work_dir=str(tmp_path), no_timestamp=True,
-        dataset_args={"arc": {"local_path": str(shared_data("arc"))}}, executor="ray", **extra,
-    )  # fmt: skip
     with pytest.raises(UserError) as caught:
-        run_task(config, show_progress=False)
+        _run(tmp_path, model="mock", eval_type="mock_llm", limit=2, executor="ray", **_arc_easy(), **extra)
     assert str(caught.value) == message
 
 
@@ -267,23 +236,9 @@ def test_a_real_checkpoint_loaded_in_two_actors_answers_as_in_process(
 ) -> None:
     """SmolLM2-135M-Instruct (``llm_ckpt``) loaded in each of 2 actors, 1 CPU each: the same greedy answers."""
 
-    def run(work_dir: Path, **extra: Any) -> dict[str, Any]:
-        config = TaskConfig(
-            model="smollm2-135m",
-            datasets=["arc"],
-            dataset_args={"arc": {"local_path": str(shared_data("arc")), "subset_list": ["ARC-Challenge"]}},
-            limit=6,
-            eval_batch_size=1,
-            generation_config={"max_tokens": 12},
-            work_dir=str(work_dir),
-            no_timestamp=True,
-            **extra,
-        )
-        run_task(config, show_progress=False)
-        return _reviews(work_dir)
-
-    local = run(tmp_path / "local")
-    on_ray = run(tmp_path / "ray", executor="ray", ray_actors=2, model_args={"num_cpus": 1})
+    shared = {"model": "smollm2-135m", "limit": 6, "eval_batch_size": 1, "generation_config": {"max_tokens": 12}}
+    local = _run(tmp_path / "local", **shared, **_arc_easy())
+    on_ray = _run(tmp_path / "ray", executor="ray", ray_actors=2, model_args={"num_cpus": 1}, **shared, **_arc_easy())
     assert watch.executor is not None and watch.executor.answered == 6
     assert len(local) == 6 and on_ray == local
     assert all(review["prediction"].strip() for review in local.values()), "the real model answered"

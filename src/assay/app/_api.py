@@ -150,6 +150,10 @@ class Api:
             entries.append({"id": run_id, "model": run.model(), "score": score, "n": len(scored)})
         return {"benchmark": name, "runs": entries, "pairs": pairs, "disagreements": disagreements}
 
+    def sweep(self, request: Request) -> dict[str, Any]:
+        """``GET /api/sweeps/{id}``: an eval sweep's models × benchmarks grid, with each member's run id."""
+        return self.store.eval_sweep(str(request.path_params["run_id"])).payload()
+
     def perf(self, request: Request) -> dict[str, Any]:
         """``GET /api/perf/{id}``: a perf run or sweep."""
         return self.store.perf_run(str(request.path_params["run_id"])).payload()

@@ -168,6 +168,7 @@ def create_app(outputs: Path, *, allowed_hosts: Sequence[str] | None = None) -> 
         Route("/api/runs/{rest:path}", endpoint(api.run_resource)),
         Route("/api/compare", endpoint(api.compare)),
         Route("/api/perf/{run_id:path}", endpoint(api.perf)),
+        Route("/api/sweeps/{run_id:path}", endpoint(api.sweep)),
     ]
     app = Starlette(routes=routes, exception_handlers={404: not_found, 405: not_found})
     app.router.redirect_slashes = False  # "/static" is not found, not a redirect towards a folder

@@ -19,7 +19,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     p.add_argument("--config", help="YAML or JSON file of TaskConfig keys (flags override it)")
     m = p.add_argument_group("model")
-    m.add_argument("--model", help="model name sent to the server (or 'mock' for the built-in mock model)")
+    m.add_argument(
+        "--model",
+        nargs="+",
+        help="model name sent to the server (or 'mock' for the built-in mock model); several names run a sweep: "
+        "one run per model, every other flag shared (docs/distributed.md)",
+    )
     m.add_argument("--model-id", help="name used in output paths and reports")
     m.add_argument("--model-args", help="backend options, e.g. api=completions")
     m.add_argument("--chat-template", help="Jinja chat template (local models)")
@@ -59,6 +64,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="copy of each image sent, kept under <out>/images/ for `assay app` (default thumbnail)",
     )
     r.add_argument("--eval-backend", help="only 'Native' (EvalScope compatibility)")
+    r.add_argument(
+        "--sweep-parallel",
+        type=int,
+        help="with several --model: models run at once (default: all for Ray or API models, else 1)",
+    )
     x = p.add_argument_group("many machines (docs/distributed.md)")
     x.add_argument("--executor", choices=["local", "ray"], help="who sends the requests: local (default) or ray")
     x.add_argument("--ray-address", help="with --executor ray: the Ray cluster to join (default: a local Ray)")
@@ -104,6 +114,13 @@ def config_from_args(args: argparse.Namespace) -> dict[str, Any]:
         if key in _DICT_FLAGS and isinstance(value, str):
             value = parse_dict_arg(value, "--" + key.replace("_", "-"))
         data[key] = value
+    names = data.pop("model") if isinstance(data.get("model"), list) else None
+    if names is not None:  # --model A [B ...] wins over the file's model or models
+        data.pop("models", None)
+        if len(names) == 1:  # one name is an ordinary run, several a sweep
+            data["model"] = names[0]
+        else:
+            data["models"] = [{"model": name} for name in names]
     return data
 
 
@@ -115,6 +132,9 @@ def run(args: argparse.Namespace) -> int:
     from assay.engine.checks import check_task
 
     config = TaskConfig.from_any(config_from_args(args))
+    show_progress = not args.no_progress and sys.stderr.isatty()
+    if config.models:
+        return _run_sweep(config, show_progress)
     check_task(config)  # every typo is reported before any data, network or output folder
     console = Console(stderr=False)
     if config.dry_run:
@@ -124,10 +144,14 @@ def run(args: argparse.Namespace) -> int:
     from assay.report.console import print_reports
 
     work_dir = prepare_work_dir(config)
-    reports = run_task(config, show_progress=not args.no_progress and sys.stderr.isatty(), work_dir=work_dir)
+    reports = run_task(config, show_progress=show_progress, work_dir=work_dir)
+    assert isinstance(reports, dict)  # a config without models is one run
     print_reports(list(reports.values()), console)
     console.print(f"outputs: {work_dir}")
-    errored = sum(r.counts.errored for r in reports.values())
+    return _errored_exit(sum(r.counts.errored for r in reports.values()), config)
+
+
+def _errored_exit(errored: int, config: Any) -> int:
     if errored and not config.ignore_errors:
         sys.stderr.write(
             f"assay: {errored} samples failed (reasons above; details in reviews/); finished work is saved — "
@@ -135,6 +159,34 @@ def run(args: argparse.Namespace) -> int:
         )
         return 1
     return 0
+
+
+def _run_sweep(config: Any, show_progress: bool) -> int:
+    """``assay eval --model A B ...``: one run per model, one table, non-zero when a model failed."""
+    from rich.console import Console
+
+    from assay.engine.checks import check_task
+    from assay.engine.sweep import member_configs, prepare_sweep_dir, run_sweep, sweep_table
+
+    members = member_configs(config)
+    for member in members:
+        check_task(member)  # a mistake in any member is reported before any output folder
+    console = Console(stderr=False)
+    if config.dry_run:
+        console.print(f"sweep of {len(members)} models: {', '.join(str(m.model_id) for m in members)}")
+        return _dry_run(members[0], console)
+    root = prepare_sweep_dir(config)
+    sweep = run_sweep(config, show_progress=show_progress, work_dir=root)
+    console.print(sweep_table(sweep))
+    console.print(f"outputs: {root}")
+    if sweep.failed:
+        named = "; ".join(f"{m.model_id} ({m.reason or m.status})" for m in sweep.failed)
+        sys.stderr.write(
+            f"assay: {len(sweep.failed)} of {len(sweep.members)} models failed: {named}; the others' results are "
+            f"saved — rerun with --use-cache {root} to retry only what is missing\n"
+        )
+        return 1
+    return _errored_exit(sum(r.counts.errored for m in sweep.reports.values() for r in m.values()), config)
 
 
 def _dry_run(config: Any, console: Any) -> int:

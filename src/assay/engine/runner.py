@@ -22,11 +22,11 @@ import logging
 import sys
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from assay.benchmarks import BenchmarkAdapter
 from assay.config import TaskConfig
@@ -57,7 +57,11 @@ from assay.scoring.context import ScoringContext
 from assay.scoring.scorer import score_or_error
 from assay.types import ModelOutput, RequestKind, Score, messages_json
 
+if TYPE_CHECKING:
+    from assay.engine.sweep import SweepReport
+
 logger = logging.getLogger("assay")
+T = TypeVar("T")
 
 
 @dataclass
@@ -82,6 +86,9 @@ class RunState:
 async def run_task_async(config: TaskConfig, work_dir: Path, *, show_progress: bool = True) -> dict[str, Report]:
     """Run (or resume) an evaluation into ``work_dir`` and return one report per benchmark."""
     from assay.engine.outputs import save_config, write_reports
+
+    if config.models:
+        raise UserError("run_task_async runs one model; for models use assay.engine.sweep.run_sweep_async")
 
     model = build_model(config)  # an unknown backend or a bad option is reported before any data is read
     executor = build_executor(config)  # so is a missing optional package (Ray)
@@ -323,11 +330,13 @@ def _review_record(item: WorkItem, output: ModelOutput, score: Score) -> dict[st
 
 def run_task(
     config: TaskConfig | dict[str, Any] | str, *, show_progress: bool = True, work_dir: Path | None = None
-) -> dict[str, Report]:
+) -> dict[str, Report] | SweepReport:
     """Run an evaluation and return ``{benchmark: Report}``; works inside a running event loop too.
 
     Without ``work_dir`` the output folder is made here, after :func:`check_task` (a caller that
-    passes its own folder runs that check first, as ``assay eval`` does).
+    passes its own folder runs that check first, as ``assay eval`` does). A config with ``models``
+    (two or more) is a sweep: one run per model, and the answer is a
+    :class:`~assay.engine.sweep.SweepReport` (``.reports`` is ``{model_id: {benchmark: Report}}``).
 
     Example:
         >>> from assay import TaskConfig, run_task
@@ -336,9 +345,14 @@ def run_task(
     from assay.engine.outputs import prepare_work_dir
 
     task = TaskConfig.from_any(config)
+    if task.models:
+        from assay.engine.sweep import run_sweep
+
+        return run_sweep(task, show_progress=show_progress, work_dir=work_dir)
     if work_dir is None:
         check_task(task)  # before the output folder exists: a mistake leaves nothing behind
     out = work_dir or prepare_work_dir(task)
+    coro_factory: Callable[[], Coroutine[Any, Any, dict[str, Report]]]
     coro_factory = lambda: run_task_async(task, out, show_progress=show_progress)  # noqa: E731
     if task.eval_type in ("embedding", "rerank"):  # scored over all queries at once by assay.embed, not by this engine
         from assay.embed.runner import run_embedding_eval
@@ -347,18 +361,23 @@ def run_task(
     from assay.engine.worklock import hold_work_dir
 
     with hold_work_dir(out):  # one run at a time per folder; a dead holder's lock is taken over
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            return _run_fresh_loop(coro_factory)
-        # Called from a running loop (Jupyter): run on a private loop in a helper thread.
-        import concurrent.futures
-
-        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-            return pool.submit(_run_fresh_loop, coro_factory).result()
+        return run_blocking(coro_factory)
 
 
-def _run_fresh_loop(coro_factory: Any) -> dict[str, Report]:
+def run_blocking(coro_factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run a coroutine to its end from synchronous code, also when called inside a running loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return _run_fresh_loop(coro_factory)
+    # Called from a running loop (Jupyter): run on a private loop in a helper thread.
+    import concurrent.futures
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(_run_fresh_loop, coro_factory).result()
+
+
+def _run_fresh_loop(coro_factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
     """Run on a new loop (uvloop when available: less per-request overhead)."""
     loop_factory: Callable[[], asyncio.AbstractEventLoop]
     try:
@@ -368,8 +387,6 @@ def _run_fresh_loop(coro_factory: Any) -> dict[str, Report]:
     except ImportError:  # Windows, or uvloop not installed
         loop_factory = asyncio.new_event_loop
     if sys.version_info < (3, 11):
-        result: dict[str, Report] = asyncio.run(coro_factory())
-        return result
+        return asyncio.run(coro_factory())
     with asyncio.Runner(loop_factory=loop_factory) as runner:
-        result = runner.run(coro_factory())
-        return result
+        return runner.run(coro_factory())

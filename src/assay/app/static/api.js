@@ -48,6 +48,7 @@ export const routes = {
   sample: (id, benchmark, key) => `#/run/${enc(id)}/sample/${enc(benchmark)}/${enc(key)}`,
   compare: (params) => `#/compare${query(params)}`,
   perf: (id, params) => `#/perf/${enc(id)}${query(params)}`,
+  sweep: (id) => `#/sweep/${enc(id)}`,
 };
 
 /** Split a location hash into decoded path segments and its query parameters. */

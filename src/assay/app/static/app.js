@@ -6,6 +6,7 @@
 //   #/run/<id>/sample/<benchmark>/<key>            one sample, with why it scored as it did
 //   #/compare?runs=<id>,<id>&benchmark=            two or more runs on one benchmark
 //   #/perf/<id>?with=<id>                          a perf run or sweep, optionally overlaid on another
+//   #/sweep/<id>                                   a benchmarks × models eval sweep: its score grid
 //
 // Pages get (view, query parameters, render token, ...path arguments) and may return a function
 // that stops their timers when another page is shown.
@@ -19,6 +20,7 @@ import { renderReport } from "./report.js";
 import { renderRuns } from "./runs.js";
 import { renderSample } from "./sample.js";
 import { renderSamples } from "./samples.js";
+import { renderSweep } from "./sweep.js";
 
 const view = document.getElementById("view");
 let cleanup = null; // stops the current page's timers
@@ -33,6 +35,7 @@ function pageFor(segments) {
   }
   if (head === "compare") return { page: renderCompare, nav: "compare" };
   if (head === "perf" && id) return { page: renderPerf, nav: "runs", args: [id] };
+  if (head === "sweep" && id) return { page: renderSweep, nav: "runs", args: [id] };
   return null;
 }
 

@@ -112,7 +112,12 @@ export function renderRuns(view, params, token) {
   }
 
   function row(run) {
-    const href = run.kind === "perf" ? routes.perf(run.id) : routes.run(run.id);
+    const href =
+      run.kind === "perf"
+        ? routes.perf(run.id)
+        : run.kind === "eval-sweep"
+          ? routes.sweep(run.id)
+          : routes.run(run.id);
     const box = h("input", {
       type: "checkbox",
       "aria-label": `Select ${run.id}`,
@@ -168,6 +173,7 @@ export function renderRuns(view, params, token) {
 
 function headline(run) {
   const entries = Object.entries(run.headline || {});
+  if (run.kind === "eval-sweep") return h("span", { class: "muted" }, `${(run.models || []).length} models: open the grid`);
   if (!entries.length) return run.kind === "perf" ? h("span", { class: "muted" }, "perf") : "—";
   return entries.map(([bench, score]) =>
     h("div", null, h("span", { class: "muted" }, `${bench} `), h("strong", null, formatNumber(score))),
