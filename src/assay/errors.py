@@ -20,9 +20,7 @@ class UserError(Exception):
 
 #: ``errno`` values of a write the file system refused that freeing space or fixing the folder cures
 #: (disk full, quota, read-only, file too large, permissions, I/O): the user's to fix, not a bug.
-STORAGE_ERRNOS = frozenset(
-    {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG, errno.EACCES, errno.EPERM, errno.EIO}
-)
+STORAGE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG, errno.EACCES, errno.EPERM, errno.EIO})
 
 
 def storage_problem(exc: OSError) -> str | None:
