@@ -100,13 +100,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def config_from_args(args: argparse.Namespace) -> dict[str, Any]:
     """Merge the config file (if any) with the flags the user actually gave."""
-    from assay.config import _read_config_file, parse_dict_arg
+    from assay.config_parsing import parse_dict_arg, read_config_file
 
     data: dict[str, Any] = {}
     if args.config:
         from pathlib import Path
 
-        data.update(_read_config_file(Path(args.config)))
+        data.update(read_config_file(Path(args.config)))
     skip = {"config", "func", "command", "no_progress"}
     for key, value in vars(args).items():
         if key in skip or value is None:
