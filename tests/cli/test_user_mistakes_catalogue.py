@@ -242,6 +242,12 @@ PERF_MISTAKES = [
         (*PERF, "--dataset", "line_by_line", "--dataset-path", "@TMP@/nope.txt"),
         "@TMP@/nope.txt",
     ),
+    Mistake("perf-prompt-file-missing", (*PERF, "--prompt", "@@TMP@/nope.txt"), "@TMP@/nope.txt"),
+    Mistake(
+        "perf-prompt-lengths-inverted",
+        (*PERF, "--min-prompt-length", "100", "--max-prompt-length", "10"),
+        "--min-prompt-length 100 is above --max-prompt-length 10",
+    ),
     Mistake(
         "perf-model-json-unknown-key",
         (*PERF[:4], "--model", json.dumps({"model": "m", "temp": 1}), *PERF[6:]),

@@ -154,8 +154,12 @@ def test_openqa_file_of_the_wrong_shape_is_one_clear_error(tmp_path: Path, conte
 
 
 def test_openqa_missing_file_is_a_user_error(tmp_path: Path) -> None:
-    with pytest.raises(UserError, match="does not exist"):
-        take(perf_args(dataset="openqa", dataset_path=str(tmp_path / "nope.jsonl")))
+    missing = str(tmp_path / "nope.jsonl")
+    with pytest.raises(UserError, match="does not exist"):  # arguments built from Python are checked too
+        PerfArguments.build({"model": "m", "url": CHAT_URL, "dataset": "openqa", "dataset_path": missing})
+    unchecked = perf_args(dataset="openqa").model_copy(update={"dataset_path": missing})
+    with pytest.raises(UserError, match="does not exist"):  # and the source itself refuses it
+        take(unchecked)
 
 
 def test_length_filter_counts_characters_without_a_tokenizer(tmp_path: Path) -> None:

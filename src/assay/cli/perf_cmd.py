@@ -209,38 +209,7 @@ def arguments_from_cli(args: argparse.Namespace) -> Any:
             values[flag] = _json_flag("--" + flag.replace("_", "-"), values[flag])
     if values.get("num_workers") == 0:
         values["num_workers"] = None
-    _check_before_any_request(values)
     return PerfArguments.build(values)
-
-
-#: perf flags that are generation settings (their ``GenerateConfig`` name), checked with its ranges.
-_GENERATION_FLAGS = {"max_tokens": "max_tokens", "temperature": "temperature", "top_p": "top_p", "top_k": "top_k"}
-
-
-def _check_before_any_request(values: dict[str, Any]) -> None:
-    """Refuse, before the test request, sampling values no server accepts and a ``--dataset-path`` not there.
-
-    Raises:
-        UserError: Naming the flag and what it accepts.
-    """
-    from pathlib import Path
-
-    from pydantic import ValidationError
-
-    from assay.errors import UserError
-    from assay.types import GenerateConfig
-
-    for flag, key in _GENERATION_FLAGS.items():
-        given = values.get(flag)
-        for value in given if isinstance(given, list) else [given]:
-            try:
-                GenerateConfig.model_validate({key: value})
-            except ValidationError as exc:
-                problem = str(exc.errors()[0]["msg"]).removeprefix("Value error, ")
-                raise UserError(f"invalid --{flag.replace('_', '-')}: {problem} (got {value!r})") from None
-    path = values.get("dataset_path")
-    if path is not None and not Path(path).exists():
-        raise UserError(f"--dataset-path {path} does not exist; pass the file or folder the --dataset reads")
 
 
 def run(args: argparse.Namespace) -> int:

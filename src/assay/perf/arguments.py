@@ -23,6 +23,7 @@ import math
 import os
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -197,6 +198,7 @@ class PerfArguments(BaseModel):
     def _check(self) -> PerfArguments:
         _check_load(self)
         _check_request(self)
+        _check_inputs(self)
         _check_images(self)
         if self.sla_auto_tune:
             _check_sla(self)
@@ -320,6 +322,38 @@ def _check_request(args: PerfArguments) -> None:
         )
     if args.tokenize_prompt and not args.tokenizer_path:
         raise ValueError("--tokenize-prompt needs --tokenizer-path")
+
+
+#: perf flags that are generation settings (their ``GenerateConfig`` name), checked with its ranges.
+_GENERATION_FLAGS = {"max_tokens": "max_tokens", "temperature": "temperature", "top_p": "top_p", "top_k": "top_k"}
+
+
+def _check_inputs(args: PerfArguments) -> None:
+    """Sampling values no server accepts, prompt files that are not there (the dataset's only when
+    no ``--prompt`` replaces it) and a prompt-length filter nothing passes: refused here, before the
+    connection test and for ``PerfArguments`` built from Python alike, rather than after the first
+    request or as an empty run."""
+    from assay.types import GenerateConfig
+
+    for flag, key in _GENERATION_FLAGS.items():
+        given = getattr(args, flag)
+        for value in given if isinstance(given, list) else [given]:
+            try:
+                GenerateConfig.model_validate({key: value})
+            except ValidationError as exc:
+                problem = str(exc.errors()[0]["msg"]).removeprefix("Value error, ")
+                raise ValueError(f"invalid --{flag.replace('_', '-')}: {problem} (got {value!r})") from None
+    if args.prompt is None and args.dataset_path is not None and not Path(args.dataset_path).exists():
+        raise ValueError(
+            f"--dataset-path {args.dataset_path} does not exist; pass the file or folder the --dataset reads"
+        )
+    if args.prompt is not None and args.prompt.startswith("@") and not Path(args.prompt[1:]).is_file():
+        raise ValueError(f"--prompt {args.prompt}: no such file {args.prompt[1:]} (@path reads the prompt from a file)")
+    if args.min_prompt_length > args.max_prompt_length:
+        raise ValueError(
+            f"--min-prompt-length {args.min_prompt_length} is above --max-prompt-length {args.max_prompt_length}: "
+            "no prompt can pass the length filter"
+        )
 
 
 def _check_images(args: PerfArguments) -> None:
