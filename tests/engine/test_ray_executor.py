@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -138,3 +140,34 @@ def test_executor_ray_without_ray_installed_is_one_line_error(
         "assay: error: --executor ray needs Ray, which is not installed: pip install 'assay[ray]'"
     ]
     assert not any(tmp_path.iterdir()), "nothing is written before the check"
+
+
+def test_ctrl_c_on_a_ray_run_keeps_what_was_answered_and_a_resume_finishes_it(
+    in_process: dict[str, Any], ray_session: Any, arc_root: Path, tmp_path: Path
+) -> None:
+    """SIGINT to ``assay eval --executor ray`` (it starts its own local Ray): exit 130, every answer
+    journaled so far is kept once, the actors are gone, and ``--use-cache`` on Ray asks only the rest."""
+    from tests.engine.test_resume_and_faults import _eval_args
+
+    predictions = tmp_path / PREDICTIONS
+    server = ServerConfig(rules=_arc_rules(arc_root), ttft_ms=20)
+    with run_server_in_thread(server) as srv:
+        argv = [*_eval_args(srv.url, arc_root, tmp_path), "--executor", "ray", "--ray-actors", "2"]
+        proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 180
+        while not (predictions.exists() and predictions.read_bytes().count(b"\n") >= 200):
+            assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read() if proc.stderr else ""
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 130, err
+        assert err.strip().splitlines()[-1].startswith("assay: interrupted; finished records are saved")
+        kept = _journal_keys(tmp_path)
+        assert 200 <= len(kept) < ARC_CHALLENGE_ITEMS and len(kept) == len(set(kept))
+        srv.reset()
+        config = _config(srv.url, arc_root, tmp_path, executor="ray", ray_actors=2, use_cache=str(tmp_path))
+        run_task(config, show_progress=False)
+        assert srv.stats()["requests_total"] == ARC_CHALLENGE_ITEMS - len(kept)
+    assert _scores(tmp_path / REPORT) == in_process["report"]
+    keys = _journal_keys(tmp_path)
+    assert len(keys) == len(set(keys)) == ARC_CHALLENGE_ITEMS
