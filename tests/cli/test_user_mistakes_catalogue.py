@@ -214,6 +214,20 @@ SWEEP_MISTAKES = [
 ]
 
 PERF_MISTAKES = [
+    # Found only after the output folder was made (the data, the server): the folder is removed again.
+    Mistake("eval-server-unreachable", EVAL_MCQ, UNREACHABLE),
+    Mistake(
+        "eval-data-without-option-columns",
+        (
+            *EVAL,
+            "--datasets",
+            "general_mcq",
+            "--dataset-args",
+            json.dumps({"general_mcq": {"local_path": "@TMP@/bad"}}),
+        ),
+        "expected columns A, B",
+        {"bad/default_val.csv": "q,x\n1,2\n"},
+    ),
     Mistake("perf-no-model", ("perf", "--url", UNREACHABLE, "--outputs-dir", "@OUT@"), "--model"),
     Mistake("perf-url-without-scheme", ("perf", "--url", "localhost:8000", "--model", "m"), "--url"),
     Mistake("perf-query-template-bad-json", (*PERF, "--query-template", "{prompt}"), "--query-template"),

@@ -137,3 +137,27 @@ def test_think_blocks_are_removed_and_open_ones_count_as_truncated(tmp_path: Pat
         report = run_task(config(srv.url, tmp_path), show_progress=False)["general_mcq"]
     assert report.score == pytest.approx(1 / 12)  # only the hexagon answer, after its think block
     assert report.counts.truncated == 1
+
+
+def test_a_mistake_found_after_the_folder_was_made_removes_only_a_folder_this_run_made(tmp_path: Path) -> None:
+    """A server that cannot be reached is found after the output folder exists: a fresh folder
+    (and the ``outputs/`` made with it) goes again; a resumed folder, and everything in it, stays."""
+    unreachable = "http://127.0.0.1:9/v1"
+    fresh = config(unreachable, tmp_path / "outputs", no_timestamp=False)
+    with pytest.raises(UserError, match="cannot reach the model server"):
+        run_task(fresh, show_progress=False)
+    assert not (tmp_path / "outputs").exists()
+
+    run_dir = tmp_path / "run"
+    with run_server_in_thread(ServerConfig()) as srv:
+        run_task(config(srv.url, run_dir), show_progress=False)
+    before = sorted(p.relative_to(run_dir) for p in run_dir.rglob("*"))
+    with pytest.raises(UserError, match="cannot reach the model server"):
+        run_task(config(unreachable, run_dir, use_cache=str(run_dir)), show_progress=False)
+    assert sorted(p.relative_to(run_dir) for p in run_dir.rglob("*")) == before
+
+    existing = tmp_path / "mine"
+    (existing / "notes").mkdir(parents=True)
+    with pytest.raises(UserError, match="cannot reach the model server"):
+        run_task(config(unreachable, existing), show_progress=False)  # --no-timestamp into a folder of the user's
+    assert (existing / "notes").is_dir() and (existing / "logs" / "eval_log.log").is_file()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import shutil
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -32,23 +33,62 @@ logger = logging.getLogger("assay")
 CONFIG_FILE = Path("configs") / "task_config.yaml"
 
 
+#: Output folders this process created, each with the highest folder above it created with it
+#: (``outputs/`` of ``outputs/<timestamp>``, when it did not exist either; see :func:`discard_if_unused`).
+_CREATED: dict[Path, Path] = {}
+#: Where answers and results go: a folder with a file of any of these holds work that must be kept.
+_RESULT_FOLDERS = ("predictions", "reviews", "reports", "images")
+
+
 def prepare_work_dir(config: TaskConfig) -> Path:
     """Create the output tree and route the ``assay`` logger to ``logs/eval_log.log``."""
     work_dir = config.resolve_work_dir()
     if config.use_cache and not work_dir.is_dir():
         raise UserError(f"--use-cache folder not found: {work_dir} (pass the output folder of an earlier run)")
+    if not work_dir.exists():
+        top = work_dir.resolve()
+        while not top.parent.exists():
+            top = top.parent
+        _CREATED[work_dir.resolve()] = top
     for sub in ("configs", "logs", "predictions", "reviews", "reports"):
         (work_dir / sub).mkdir(parents=True, exist_ok=True)
     _attach_log_file(work_dir / "logs" / "eval_log.log", debug=config.debug)
     return work_dir
 
 
-def _attach_log_file(path: Path, debug: bool) -> None:
+def discard_if_unused(work_dir: Path) -> bool:
+    """Remove ``work_dir`` when this process created it and a user mistake stopped the run before
+    any answer was written (data that does not load, a server that cannot be reached); True if removed.
+
+    Why: such a folder holds only a log and a config. ``assay app`` would list it as an incomplete
+    run that nothing can resume, and the next attempt writes a new folder anyway; the mistake itself
+    was already printed as one line. A folder that existed before (``--use-cache``, or a
+    ``--no-timestamp`` folder of earlier runs) or holds any answer is never touched.
+    """
+    key = work_dir.resolve()
+    top = _CREATED.pop(key, None)
+    if top is None or any(path.is_file() for sub in _RESULT_FOLDERS for path in (work_dir / sub).rglob("*")):
+        return False
+    _detach_log_file()
+    shutil.rmtree(key, ignore_errors=True)
+    folder = key.parent
+    while folder != top.parent and folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()  # the empty folders made with it (rmdir refuses anything another run wrote since)
+        folder = folder.parent
+    return True
+
+
+def _detach_log_file() -> None:
     root = logging.getLogger("assay")
     for handler in list(root.handlers):
         if isinstance(handler, logging.FileHandler) and getattr(handler, "_assay_run", False):
             root.removeHandler(handler)
             handler.close()
+
+
+def _attach_log_file(path: Path, debug: bool) -> None:
+    _detach_log_file()
+    root = logging.getLogger("assay")
     handler = logging.FileHandler(path, encoding="utf-8")
     handler._assay_run = True  # type: ignore[attr-defined]
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))

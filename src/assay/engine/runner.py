@@ -342,7 +342,7 @@ def run_task(
         >>> from assay import TaskConfig, run_task
         >>> reports = run_task(TaskConfig(model="mock", datasets=["general_mcq"], ...))  # doctest: +SKIP
     """
-    from assay.engine.outputs import prepare_work_dir
+    from assay.engine.outputs import discard_if_unused, prepare_work_dir
 
     task = TaskConfig.from_any(config)
     if task.models:
@@ -360,8 +360,12 @@ def run_task(
         coro_factory = lambda: run_embedding_eval(task, out)  # noqa: E731
     from assay.engine.worklock import hold_work_dir
 
-    with hold_work_dir(out):  # one run at a time per folder; a dead holder's lock is taken over
-        return run_blocking(coro_factory)
+    try:
+        with hold_work_dir(out):  # one run at a time per folder; a dead holder's lock is taken over
+            return run_blocking(coro_factory)
+    except UserError:
+        discard_if_unused(out)  # a folder made for this run that holds no answer: nothing to keep
+        raise
 
 
 def run_blocking(coro_factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
