@@ -94,6 +94,26 @@ def test_a_resume_after_a_ray_run_asks_nothing_again(ray_run: dict[str, Any], ar
     assert len(_journal_keys(work_dir)) == ARC_CHALLENGE_ITEMS
 
 
+def _kill_and_wait(ray: Any, actor: Any) -> None:
+    """Kill ``actor`` and return once it is dead, holding the driver's loop meanwhile.
+
+    ``ray.kill`` only asks; until the actor is gone the driver could hand it more items, which would
+    reach the server and be sent again after the death is seen. Waiting here makes "in flight at
+    the kill" exactly the items the driver had given it, the bound the test checks.
+    """
+    ray.kill(actor)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            ray.get(actor.__ray_ready__.remote(), timeout=5)
+        except ray.exceptions.RayActorError:
+            return
+        except ray.exceptions.GetTimeoutError:
+            pass
+        time.sleep(0.01)
+    raise AssertionError("the killed actor did not die within 30 s")
+
+
 def test_killing_an_actor_mid_run_changes_nothing_in_the_report(
     in_process: dict[str, Any], ray_session: Any, arc_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -105,7 +125,7 @@ def test_killing_an_actor_mid_run_changes_nothing_in_the_report(
         if "actor" not in kill and executor.answered >= 300:
             victim = executor.live[0]
             kill.update(actor=victim, in_flight=executor.in_flight_on(victim), answered=executor.answered)
-            ray_session.kill(executor.actors[victim])
+            _kill_and_wait(ray_session, executor.actors[victim])
         kill["reassigned"] = executor.reassigned
         kill["live"] = len(executor.live)
 
