@@ -31,6 +31,8 @@ from assay.report.model import DataSource, JudgeReport, Report, Timing
 logger = logging.getLogger("assay")
 
 CONFIG_FILE = Path("configs") / "task_config.yaml"
+#: The folders of a run's output tree.
+RUN_FOLDERS = ("configs", "logs", "predictions", "reviews", "reports")
 
 
 #: Output folders this process created, each with the highest folder above it created with it
@@ -50,9 +52,9 @@ def prepare_work_dir(config: TaskConfig) -> Path:
         while not top.parent.exists():
             top = top.parent
         _CREATED[work_dir.resolve()] = top
-    for sub in ("configs", "logs", "predictions", "reviews", "reports"):
+    for sub in RUN_FOLDERS:
         (work_dir / sub).mkdir(parents=True, exist_ok=True)
-    _attach_log_file(work_dir / "logs" / "eval_log.log", debug=config.debug)
+    attach_log_file(work_dir / "logs" / "eval_log.log", debug=config.debug)
     return work_dir
 
 
@@ -86,12 +88,19 @@ def _detach_log_file() -> None:
             handler.close()
 
 
-def _attach_log_file(path: Path, debug: bool) -> None:
+def log_file_handler(path: Path) -> logging.FileHandler:
+    """A handler appending to a run's log file, in the one format every run log has."""
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    return handler
+
+
+def attach_log_file(path: Path, debug: bool) -> None:
+    """Route the ``assay`` logger to ``path``, in place of the previous run's file."""
     _detach_log_file()
     root = logging.getLogger("assay")
-    handler = logging.FileHandler(path, encoding="utf-8")
+    handler = log_file_handler(path)
     handler._assay_run = True  # type: ignore[attr-defined]
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root.addHandler(handler)
     root.setLevel(logging.DEBUG if debug else logging.INFO)
 

@@ -234,7 +234,7 @@ class RayExecutor:
         self.in_flight.clear()
         if self.answered:
             logger.info("Ray: %d answers in %d collects", self.answered, self.collects)
-        closing = [asyncio.wrap_future(self.actors[i].close.remote().future()) for i in self.live]
+        closing = [asyncio.ensure_future(_resolve(self.actors[i].close.remote())) for i in self.live]
         if closing:
             await asyncio.wait(closing, timeout=_CLOSE_TIMEOUT_S)
             for future in closing:

@@ -45,6 +45,7 @@ from rich.table import Table
 
 from assay.config import TaskConfig
 from assay.config_models import member_config, member_id, sweep_parallel
+from assay.engine.outputs import RUN_FOLDERS, log_file_handler
 from assay.errors import UserError
 from assay.report.model import Report
 
@@ -54,7 +55,6 @@ logger = logging.getLogger("assay")
 
 #: The sweep's summary at its root (perf sweeps write ``sweep_summary.json``: another file, another kind).
 SWEEP_FILE = "sweep.json"
-_RUN_FOLDERS = ("configs", "logs", "predictions", "reviews", "reports")
 #: Which member the current task works for (None outside a sweep member).
 _MEMBER: contextvars.ContextVar[str | None] = contextvars.ContextVar("assay_sweep_member", default=None)
 
@@ -130,13 +130,13 @@ def member_configs(config: TaskConfig, root: Path | None = None) -> list[TaskCon
 
 def prepare_sweep_dir(config: TaskConfig) -> Path:
     """Create the sweep's root folder and route the ``assay`` logger to ``logs/sweep_log.log``."""
-    from assay.engine.outputs import _attach_log_file
+    from assay.engine.outputs import attach_log_file
 
     root = config.resolve_work_dir()
     if config.use_cache and not root.is_dir():
         raise UserError(f"--use-cache folder not found: {root} (pass the root folder of an earlier sweep)")
     (root / "logs").mkdir(parents=True, exist_ok=True)
-    _attach_log_file(root / "logs" / "sweep_log.log", debug=config.debug)
+    attach_log_file(root / "logs" / "sweep_log.log", debug=config.debug)
     return root
 
 
@@ -176,7 +176,7 @@ async def _run_member(member: SweepMember, config: TaskConfig, root: Path, *, sh
     folder = root / member.work_dir
     token = _MEMBER.set(member.model_id)
     try:
-        for sub in _RUN_FOLDERS:
+        for sub in RUN_FOLDERS:
             (folder / sub).mkdir(parents=True, exist_ok=True)
         with hold_work_dir(folder), _member_log(folder, member.model_id, config.debug):
             if config.eval_type in ("embedding", "rerank"):
@@ -214,8 +214,7 @@ class _MemberFilter(logging.Filter):
 @contextlib.contextmanager
 def _member_log(folder: Path, member: str, debug: bool) -> Iterator[None]:
     """The member's own ``logs/eval_log.log`` (appended on resume), as a single run has."""
-    handler = logging.FileHandler(folder / "logs" / "eval_log.log", encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler = log_file_handler(folder / "logs" / "eval_log.log")
     handler.setLevel(logging.DEBUG if debug else logging.INFO)
     handler.addFilter(_MemberFilter(member))
     root_logger = logging.getLogger("assay")
